@@ -1,0 +1,1 @@
+"""The conformance harness: proves an integration handles what Askara will do to it."""

@@ -1,0 +1,1 @@
+"""The public Askara resources, one module each."""

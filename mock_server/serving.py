@@ -1,0 +1,102 @@
+"""Run a mock under uvicorn, in the foreground (CLI) or in a background thread (tests, harness)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import uvicorn
+from starlette.applications import Starlette
+
+from mock_server.app import create_app
+from mock_server.settings import Settings
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def uvicorn_config(app: Starlette, settings: Settings, **overrides: object) -> uvicorn.Config:
+    options: dict[str, object] = {
+        "host": settings.host,
+        "port": settings.port,
+        "access_log": settings.access_log,
+        "log_level": "info" if settings.access_log else "warning",
+        "lifespan": "on",
+        "timeout_graceful_shutdown": 2,
+    }
+    options.update(overrides)
+    return uvicorn.Config(app, **options)  # type: ignore[arg-type]
+
+
+@dataclass
+class RunningMock:
+    """A mock served on loopback by a thread of this process."""
+
+    app: Starlette
+    settings: Settings
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.settings.host}:{self.settings.port}"
+
+    @property
+    def context(self):  # type: ignore[no-untyped-def]
+        return self.app.state.mock
+
+    def call(self, coro_factory):  # type: ignore[no-untyped-def]
+        """Run a coroutine on the server's event loop (e.g. ``timers.settle``) and wait for it."""
+        loop = self.server_loop
+        return asyncio.run_coroutine_threadsafe(coro_factory(), loop).result(timeout=30)
+
+    server_loop: asyncio.AbstractEventLoop | None = None
+
+
+@contextmanager
+def serve_in_thread(settings: Settings | None = None, **config: object) -> Iterator[RunningMock]:
+    """Start ``create_app(settings)`` under uvicorn on a free port; stop it on exit."""
+    settings = settings or Settings()
+    if settings.port == 0 or config.pop("pick_port", True):
+        settings = settings.replace(port=free_port(settings.host))
+    app = create_app(settings)
+    server = uvicorn.Server(uvicorn_config(app, settings, **config))
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    running = RunningMock(app, settings, server, threading.Thread())
+    started = threading.Event()
+
+    def run() -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        running.server_loop = loop
+
+        async def main() -> None:
+            serve_task = asyncio.ensure_future(server.serve())
+            while not server.started and not serve_task.done():
+                await asyncio.sleep(0.005)
+            started.set()
+            await serve_task
+
+        try:
+            loop.run_until_complete(main())
+        finally:
+            started.set()
+            loop.close()
+
+    running.thread = threading.Thread(target=run, name=f"askara-mock-{settings.port}", daemon=True)
+    running.thread.start()
+    started.wait(timeout=30)
+    if not server.started:
+        raise RuntimeError(f"askara-mock did not start on {settings.host}:{settings.port}")
+    try:
+        yield running
+    finally:
+        server.should_exit = True
+        running.thread.join(timeout=10)
