@@ -21,13 +21,14 @@ from mock_server.oauth import endpoints as oauth_endpoints
 from mock_server.resources import documents, me, notes, patients, webhooks
 from mock_server.seed import seed_store
 from mock_server.settings import Settings
+from mock_server.webhooks import routes as webhook_routes
 
 logger = logging.getLogger("askara_mock")
 
 
 def build_routes() -> list[BaseRoute]:
     routes: list[BaseRoute] = []
-    for module in (oauth_endpoints, me, patients, documents, notes, webhooks, files, openapi, control):
+    for module in (oauth_endpoints, me, patients, documents, notes, webhooks, files, openapi, control, webhook_routes):
         routes.extend(module.routes())
     return routes
 

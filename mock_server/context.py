@@ -62,6 +62,8 @@ class MockContext:
                 "resource_metadata": {"user_id": user_id, "organization_id": organization_id},
             },
         }
+        for transform in self.extensions.get("event_transforms", []):
+            transform(event)
         self.store.events.put(event["event_id"], event)
         for listener in self.event_listeners:
             listener(event)
