@@ -1,11 +1,149 @@
-"""``askara-mock conformance ...`` commands, attached to the main CLI through an entry point."""
+"""``askara-mock conformance run`` and ``askara-mock scenario validate``, attached to the main CLI
+through the ``askara_mock.commands`` entry point (mock_server never imports this package)."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import click
+
+from conformance.runner import EXIT_NOT_RUN, RunConfig, run
+from conformance.scenario import ScenarioError, load, standard_suite
 
 
 def register(group: click.Group) -> None:
-    @group.group()
-    def conformance() -> None:
-        """Prove an integration handles what Askara will do to it."""
+    group.add_command(conformance)
+    group.add_command(scenario)
+
+
+@click.group()
+def conformance() -> None:
+    """Prove an integration handles what Askara will do to it."""
+
+
+@conformance.command("run")
+@click.option(
+    "--target-url",
+    required=True,
+    help="Where the integration receives webhooks (webhook mode), e.g. "
+    "http://127.0.0.1:9000/webhook; in polling mode, any URL on its host.",
+)
+@click.option(
+    "--start",
+    "start_command",
+    default=None,
+    help="Command that starts the integration; it gets "
+    "ASKARA_API_URL, ASKARA_CLIENT_ID, ASKARA_CLIENT_SECRET, ASKARA_REFRESH_TOKEN (and ASKARA_WEBHOOK_SECRET).",
+)
+@click.option(
+    "--scenario",
+    "scenarios",
+    multiple=True,
+    help="Standard scenario name or YAML file; repeat. Default: the standard suite.",
+)
+@click.option("--mode", type=click.Choice(["webhook", "polling"]), default="webhook", show_default=True)
+@click.option("--signatures", is_flag=True, help="The integration verifies webhook signatures: test forged ones.")
+@click.option("--mock-url", default=None, help="Use a mock that is already running instead of starting one.")
+@click.option(
+    "--mock-port",
+    type=int,
+    default=None,
+    help="Fixed port for the harness's mock (for an integration that is already running and configured).",
+)
+@click.option(
+    "--client-secret", default=None, help="Client secret of the harness's mock (already-running integration)."
+)
+@click.option("--webhook-secret", default=None, help="Webhook signing secret of the harness's mock.")
+@click.option("--seed", type=int, default=None, help="Seed of generated data (default: the first scenario's, or 1).")
+@click.option(
+    "--timeout", type=float, default=300.0, show_default=True, help="Global limit for the whole run, seconds."
+)
+@click.option("--startup-timeout", type=float, default=15.0, show_default=True)
+@click.option("--junit", "junit_path", type=click.Path(dir_okay=False), default=None, help="Write JUnit XML here.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Write the JSON report here.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), default=None, help="Write the HTML report here.")
+@click.option("--quiet", is_flag=True, help="No live progress.")
+def run_command(
+    target_url: str,
+    start_command: str | None,
+    scenarios: tuple[str, ...],
+    mode: str,
+    signatures: bool,
+    mock_url: str | None,
+    mock_port: int | None,
+    client_secret: str | None,
+    webhook_secret: str | None,
+    seed: int | None,
+    timeout: float,
+    startup_timeout: float,
+    junit_path: str | None,
+    json_path: str | None,
+    html_path: str | None,
+    quiet: bool,
+) -> None:
+    """Run conformance scenarios against an integration; exit 0 passed, 1 failed, 2 not run."""
+    from rich.console import Console
+
+    from conformance.reports.data import write_json
+    from conformance.reports.html import write_html
+    from conformance.reports.junit import write_junit
+    from conformance.reports.terminal import print_summary
+
+    console = Console(stderr=True)
+    try:
+        loaded = [load(name) for name in scenarios] if scenarios else standard_suite()
+    except ScenarioError as exc:
+        console.print(f"[red]Scenario error[/]\n{exc}")
+        sys.exit(EXIT_NOT_RUN)
+    config = RunConfig(
+        target_url=target_url,
+        scenarios=loaded,
+        start=start_command,
+        mock_url=mock_url,
+        mock_port=mock_port,
+        mode=mode,
+        signatures=signatures,
+        timeout=timeout,
+        startup_timeout=startup_timeout,
+        seed=seed,
+        client_secret=client_secret,
+        webhook_secret=webhook_secret,
+        progress=None if quiet else (lambda line: console.print(f"[dim]›[/] {line}")),
+    )
+    result = run(config)
+    print_summary(result, console)
+    for path, writer in ((json_path, write_json), (junit_path, write_junit), (html_path, write_html)):
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            writer(result, path)
+            console.print(f"[dim]wrote {path}[/]")
+    sys.exit(result.exit_code)
+
+
+@click.group()
+def scenario() -> None:
+    """Work with scenario files."""
+
+
+@scenario.command("validate")
+@click.argument("files", nargs=-1, required=True)
+def validate_command(files: tuple[str, ...]) -> None:
+    """Check scenario files against schemas/scenario.schema.json, explaining errors with their line."""
+    bad = 0
+    for name in files:
+        try:
+            loaded = load(name)
+        except ScenarioError as exc:
+            bad += 1
+            click.echo(str(exc), err=True)
+        else:
+            click.echo(f"{name}: ok ({loaded.name}: {len(loaded.steps)} steps, checks {', '.join(loaded.checks)})")
+    sys.exit(1 if bad else 0)
+
+
+@scenario.command("list")
+def list_command() -> None:
+    """List the standard scenarios and the checks they feed."""
+    for item in standard_suite():
+        click.echo(f"{item.name:24} {item.mode:8} {', '.join(item.checks)}")

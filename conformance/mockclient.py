@@ -1,0 +1,110 @@
+"""A small synchronous client of a running mock: its control API and the bits of the public API
+the harness needs (registering the integration's webhook). The harness never reaches into the
+mock's memory: everything it judges, it read here, over HTTP, like a support engineer would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from conformance.observation import HARNESS_USER_AGENT
+
+WEBHOOK_SCOPES = "organization"
+
+
+class MockError(Exception):
+    """The mock answered something the harness cannot work with."""
+
+
+class MockClient:
+    def __init__(self, base_url: str, *, timeout: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.http = httpx.Client(
+            base_url=self.base_url, timeout=timeout, headers={"User-Agent": f"{HARNESS_USER_AGENT}/1.0"}
+        )
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _json(self, response: httpx.Response) -> Any:
+        if response.status_code >= 400:
+            raise MockError(
+                f"{response.request.method} {response.request.url.path} → {response.status_code}: {response.text[:500]}"
+            )
+        return response.json() if response.content else None
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self._json(self.http.get(path, params={k: v for k, v in params.items() if v is not None}))
+
+    def post(self, path: str, body: Any = None) -> Any:
+        return self._json(self.http.post(path, json=body if body is not None else {}))
+
+    def delete(self, path: str) -> Any:
+        return self._json(self.http.delete(path))
+
+    # -- control API ---------------------------------------------------------------------------
+
+    def credentials(self, scope: str | None = None) -> dict[str, Any]:
+        return self.get("/_mock/credentials", scope=scope)  # type: ignore[no-any-return]
+
+    def advance(self, seconds: float) -> dict[str, Any]:
+        return self.post("/_mock/clock/advance", {"seconds": seconds})  # type: ignore[no-any-return]
+
+    def clock(self) -> dict[str, Any]:
+        return self.get("/_mock/clock")  # type: ignore[no-any-return]
+
+    def journal(self, since: int = 0) -> list[dict[str, Any]]:
+        answer = self.get("/_mock/journal", since=since, limit=100_000)
+        return list(answer["items"] if isinstance(answer, dict) else answer)
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        answer = self.get("/_mock/deliveries", limit=100_000)
+        return list(answer["items"] if isinstance(answer, dict) else answer)
+
+    def status_reports(self) -> list[dict[str, Any]]:
+        answer = self.get("/_mock/status-reports")
+        return list(answer["items"] if isinstance(answer, dict) else answer)
+
+    def events(self) -> list[dict[str, Any]]:
+        answer = self.get("/_mock/events")
+        return list(answer["items"] if isinstance(answer, dict) else answer)
+
+    def send_raw(self, webhook_id: str, events: list[dict[str, Any]]) -> dict[str, Any]:
+        """Deliver an arbitrary ``events[]`` to a webhook (unknown actions, unusual payloads)."""
+        return self.post(f"/_mock/webhooks/{webhook_id}/send", {"events": events})  # type: ignore[no-any-return]
+
+    def fault(self, kind: str, **params: Any) -> dict[str, Any]:
+        return self.post("/_mock/faults", {"kind": kind, **params})  # type: ignore[no-any-return]
+
+    def clear_faults(self) -> None:
+        self.delete("/_mock/faults")
+
+    # -- public API, as the integration's organization admin -----------------------------------
+
+    def access_token(self, scope: str) -> str:
+        creds = self.credentials(scope=scope)
+        answer = self.http.post(
+            "/oauth2/token",
+            json={
+                "grant_type": "refresh_token",
+                "refresh_token": creds["refresh_token"],
+                "client_id": creds["client_id"],
+                "client_secret": creds["client_secret"],
+            },
+        )
+        return str(self._json(answer)["access_token"])
+
+    def register_webhook(self, url: str, events: list[str]) -> dict[str, Any]:
+        token = self.access_token(WEBHOOK_SCOPES)
+        answer = self.http.post(
+            "/webhooks",
+            json={"url": url, "events": events, "active": True},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        return self._json(answer)  # type: ignore[no-any-return]
+
+    def webhooks(self) -> list[dict[str, Any]]:
+        token = self.access_token(WEBHOOK_SCOPES)
+        answer = self.http.get("/webhooks", headers={"Authorization": f"Bearer {token}"})
+        return list(self._json(answer))

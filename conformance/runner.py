@@ -1,0 +1,350 @@
+"""One conformance run: start a mock, register the webhook, start the integration, play the
+scenarios, judge every check, stop everything. ``run(config)`` is the library entry point the CLI
+and the pytest plugin share.
+
+Time: the harness's mock runs a *real* clock (one mock second per real second) that the harness
+may also jump forward (``advance``). Mock time is then never behind real time, so whatever the
+integration waits for in real time (a Retry-After, its own polling timer) has also passed on the
+mock, while retries, link and token expiry are reached by jumps in milliseconds. The rate-limit
+refill interval is shortened (``rate_limit_interval``, 3 s by default) so that a Retry-After an
+integration sleeps through stays short.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance.checks import CHECKS, CheckResult, judge
+from conformance.mockclient import MockClient, MockError
+from conformance.observation import Observation
+from conformance.scenario import Scenario
+from conformance.steps import StepError, StepRuntime, run_step
+from conformance.target import TargetError, TargetProcess, target_address
+
+EXIT_PASSED = 0
+EXIT_FAILED = 1
+EXIT_NOT_RUN = 2
+DOCUMENT_EVENTS = ["new_document", "document_synchronize", "new_note"]
+
+
+@dataclass
+class RunConfig:
+    target_url: str
+    scenarios: list[Scenario]
+    start: str | None = None
+    mock_url: str | None = None
+    mock_port: int | None = None
+    mode: str = "webhook"
+    signatures: bool = False
+    timeout: float = 300.0
+    startup_timeout: float = 15.0
+    seed: int | None = None
+    rate_limit_interval: int = 3
+    client_secret: str | None = None
+    webhook_secret: str | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    progress: Callable[[str], None] | None = None
+    """Told a line of progress as the run goes (the CLI shows it live)."""
+
+    def say(self, line: str) -> None:
+        if self.progress is not None:
+            self.progress(line)
+
+
+@dataclass
+class ScenarioOutcome:
+    name: str
+    source: str
+    status: str
+    duration_s: float
+    results: list[CheckResult]
+    problems: list[str]
+    observation: Observation | None = None
+
+
+@dataclass
+class RunResult:
+    config: RunConfig
+    verdict: str
+    exit_code: int
+    checks: list[CheckResult]
+    scenarios: list[ScenarioOutcome]
+    started_at: float
+    duration_s: float
+    mock_url: str = ""
+    error: str | None = None
+    integration: dict[str, Any] = field(default_factory=dict)
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def _mock(config: RunConfig, seed: int) -> Iterator[str]:
+    if config.mock_url:
+        yield config.mock_url
+        return
+    from mock_server.serving import serve_in_thread
+    from mock_server.settings import Settings
+
+    settings = Settings(
+        port=config.mock_port or 0,
+        seed=seed,
+        clock="real",
+        rate_limit_interval=config.rate_limit_interval,
+        client_secret=config.client_secret,
+        webhook_secret=config.webhook_secret
+        or ("whsec_" + "YXNrYXJhLW1vY2stY29uZm9ybWFuY2Utc2VjcmV0" if config.signatures else None),
+    )
+    with serve_in_thread(settings, pick_port=config.mock_port is None) as running:
+        yield running.url
+
+
+def _new_webhook_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def run(config: RunConfig) -> RunResult:
+    """Play ``config.scenarios`` against the integration and judge every check."""
+    started_at, started = time.time(), time.monotonic()
+    deadline = started + config.timeout
+    seed = config.seed if config.seed is not None else next((s.seed for s in config.scenarios if s.seed), 1)
+    outcomes: list[ScenarioOutcome] = []
+    target: TargetProcess | None = None
+    integration: dict[str, Any] = {"command": config.start}
+    try:
+        with _mock(config, seed) as mock_url:
+            mock = MockClient(mock_url)
+            try:
+                creds = mock.credentials()
+                webhook_id = _webhook(mock, config) if config.mode == "webhook" else None
+                env = {
+                    "ASKARA_API_URL": mock_url,
+                    "ASKARA_CLIENT_ID": creds["client_id"],
+                    "ASKARA_CLIENT_SECRET": creds["client_secret"],
+                    "ASKARA_REFRESH_TOKEN": creds["refresh_token"],
+                    "ASKARA_WEBHOOK_URL": config.target_url,
+                    **({"ASKARA_WEBHOOK_SECRET": creds["webhook_secret"]} if creds.get("webhook_secret") else {}),
+                    **config.extra_env,
+                }
+                if config.start:
+                    target = TargetProcess(config.start, env)
+
+                def start_target() -> None:
+                    if target is None or target.process is not None:
+                        return
+                    target.start()
+                    if config.mode == "webhook":
+                        target.wait_listening(
+                            config.target_url, min(config.startup_timeout, deadline - time.monotonic())
+                        )
+
+                if config.mode == "webhook":
+                    if target is not None:
+                        start_target()
+                    else:
+                        host, port = target_address(config.target_url)
+                        from conformance.target import is_listening
+
+                        if not is_listening(host, port):
+                            raise TargetError(f"nothing listens on {host}:{port} and no --start command was given")
+                cursors = _Cursors()
+                for scenario in config.scenarios:
+                    config.say(f"scenario {scenario.name} ...")
+                    outcome = _play(scenario, config, mock, webhook_id, deadline, start_target, target, cursors)
+                    outcomes.append(outcome)
+                    config.say(f"scenario {scenario.name}: {outcome.status} ({outcome.duration_s:.2f} s)")
+                integration["still_running"] = target.alive() if target else None
+                timeline = _timeline(mock)
+            finally:
+                if target is not None:
+                    target.stop()
+                    integration["exit_code"] = target.exit_code
+                    integration["output_tail"] = target.output_tail()[-4000:]
+                    target.cleanup()
+                mock.close()
+    except (TargetError, MockError, OSError, RuntimeError) as exc:
+        return RunResult(
+            config,
+            "error",
+            EXIT_NOT_RUN,
+            [],
+            outcomes,
+            started_at,
+            time.monotonic() - started,
+            error=str(exc),
+            integration=integration,
+        )
+    checks = _aggregate(outcomes)
+    failed = any(c.status == "failed" for c in checks)
+    return RunResult(
+        config,
+        "failed" if failed else "passed",
+        EXIT_FAILED if failed else EXIT_PASSED,
+        checks,
+        outcomes,
+        started_at,
+        time.monotonic() - started,
+        mock_url=mock_url,
+        integration=integration,
+        timeline=timeline,
+    )
+
+
+def _webhook(mock: MockClient, config: RunConfig) -> str:
+    for hook in mock.webhooks():
+        if hook.get("url") == config.target_url and hook.get("active"):
+            return str(hook["uuid"])
+    return str(mock.register_webhook(config.target_url, DOCUMENT_EVENTS)["uuid"])
+
+
+@dataclass
+class _Cursors:
+    journal: int = 0
+    deliveries: set[str] = field(default_factory=set)
+    reports: set[str] = field(default_factory=set)
+
+
+def _play(
+    scenario: Scenario,
+    config: RunConfig,
+    mock: MockClient,
+    webhook_id: str | None,
+    deadline: float,
+    start_target: Any,
+    target: TargetProcess | None,
+    cursors: _Cursors,
+) -> ScenarioOutcome:
+    began = time.monotonic()
+    observation = Observation(scenario.name, config.mode, webhook_id, config.signatures)
+    skip_reason = None
+    if scenario.mode != config.mode:
+        skip_reason = f"scenario is for {scenario.mode} integrations; this run is {config.mode}"
+    elif "signatures" in scenario.requires and not config.signatures:
+        skip_reason = "the integration does not claim to verify signatures (run with --signatures)"
+    elif time.monotonic() >= deadline:
+        skip_reason = "the run's --timeout was reached before this scenario"
+    if skip_reason:
+        results = [CheckResult(c, "skipped", skip_reason, [], scenario.name) for c in scenario.checks]
+        return ScenarioOutcome(scenario.name, scenario.source, "skipped", 0.0, results, [])
+    runtime = StepRuntime(
+        mock,
+        observation,
+        webhook_id,
+        min(deadline, began + scenario.timeout),
+        start_target,
+        known_deliveries=set(cursors.deliveries),
+        known_reports=set(cursors.reports),
+        journal_cursor=cursors.journal,
+    )
+    problems: list[str] = []
+    for index, spec in enumerate(scenario.steps):
+        if target is not None and target.process is not None and not target.alive():
+            problems.append(f"the integration exited (code {target.process.returncode}) before step {index + 1}")
+            break
+        try:
+            run_step(runtime, spec)
+        except (StepError, TargetError) as exc:
+            problems.append(f"step {index + 1} ({next(iter(spec))}): {exc}")
+            break
+    observation.deliveries = runtime.deliveries()
+    observation.reports = runtime.reports()
+    journal = runtime.mock.journal(since=cursors.journal)
+    observation.journal = runtime.journal()
+    observation.step_problems.extend(problems)
+    if target is not None and target.process is not None and not target.alive():
+        observation.integration_exit = target.process.returncode
+    cursors.journal = max([cursors.journal, *(int(e.get("id", 0)) for e in journal)])
+    cursors.deliveries.update(str(d.get("id")) for d in observation.deliveries)
+    cursors.reports.update(str(r.get("id")) for r in observation.reports)
+    results = [judge(check_id, observation) for check_id in scenario.checks]
+    status = "failed" if any(r.status == "failed" for r in results) else "passed"
+    if problems and status == "passed":
+        status = "error"
+    return ScenarioOutcome(
+        scenario.name,
+        scenario.source,
+        status,
+        time.monotonic() - began,
+        results,
+        observation.step_problems,
+        observation,
+    )
+
+
+def _aggregate(outcomes: list[ScenarioOutcome]) -> list[CheckResult]:
+    """One verdict per check id: failed if any scenario failed it, passed if one passed it, else skipped."""
+    verdicts = []
+    for check_id in CHECKS:
+        results = [r for o in outcomes for r in o.results if r.check == check_id]
+        failed = [r for r in results if r.status == "failed"]
+        passed = [r for r in results if r.status == "passed"]
+        if failed:
+            verdicts.append(
+                CheckResult(
+                    check_id,
+                    "failed",
+                    "; ".join(f"[{r.scenario}] {r.message}" for r in failed),
+                    [e for r in failed for e in r.evidence][:50],
+                    ",".join(r.scenario for r in failed),
+                )
+            )
+        elif passed:
+            verdicts.append(
+                CheckResult(
+                    check_id,
+                    "passed",
+                    "; ".join(f"[{r.scenario}] {r.message}" for r in passed),
+                    [],
+                    ",".join(r.scenario for r in passed),
+                )
+            )
+        else:
+            reasons = sorted({r.message for r in results}) or ["no scenario in this run feeds this check"]
+            verdicts.append(CheckResult(check_id, "skipped", "; ".join(reasons), [], ""))
+    return verdicts
+
+
+def _timeline(mock: MockClient) -> list[dict[str, Any]]:
+    """Deliveries, API calls and status reports in one list by real time, for the reports."""
+    items: list[dict[str, Any]] = []
+    with contextlib.suppress(MockError):
+        for delivery in mock.deliveries():
+            for attempt in delivery.get("attempts", []):
+                items.append(
+                    {
+                        "wall": attempt.get("wall"),
+                        "kind": "delivery",
+                        "what": f"{delivery.get('id')} #{attempt.get('n')} {','.join(delivery.get('actions', []))}",
+                        "result": attempt.get("status") or attempt.get("failure"),
+                        "latency_ms": attempt.get("latency_ms"),
+                    }
+                )
+        for entry in mock.journal():
+            items.append(
+                {
+                    "wall": entry.get("wall"),
+                    "kind": entry.get("kind"),
+                    "what": f"{entry.get('method')} {entry.get('path')}"
+                    + (f"?{entry['query']}" if entry.get("query") else ""),
+                    "result": entry.get("status"),
+                    "latency_ms": entry.get("latency_ms"),
+                    "by": "harness"
+                    if str(entry.get("user_agent", "")).startswith("askara-mock-harness")
+                    else "integration",
+                }
+            )
+        for report in mock.status_reports():
+            items.append(
+                {
+                    "wall": report.get("wall"),
+                    "kind": "status-report",
+                    "what": report.get("document_uuid"),
+                    "result": "success" if report.get("success") else f"failure: {report.get('error')}",
+                }
+            )
+    return sorted(items, key=lambda i: i.get("wall") or 0)[-2000:]

@@ -1,0 +1,292 @@
+"""Scenario steps: each kind is a small function that tells the mock something or waits for the
+integration, and records in the Observation what the checks will need to know.
+
+Waiting is on the integration (a real process), so it polls the mock's control API with a
+deadline; ``deliveries-settled`` also drives the mock's clock to each pending retry's due time,
+so a three-retry story takes milliseconds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance.mockclient import MockClient, MockError
+from conformance.observation import HARNESS_USER_AGENT, FaultFact, Observation
+
+KNOWN_ACTIONS = ("new_document", "document_synchronize", "new_note")
+POLL_INTERVAL = 0.02
+
+
+class StepError(Exception):
+    """A step could not be carried out (a mock error, or a scenario referring to nothing)."""
+
+
+@dataclass
+class StepRuntime:
+    """What steps share while one scenario runs."""
+
+    mock: MockClient
+    observation: Observation
+    webhook_id: str | None
+    deadline: float
+    start_target: Callable[[], None]
+    known_deliveries: set[str] = field(default_factory=set)
+    known_reports: set[str] = field(default_factory=set)
+    journal_cursor: int = 0
+
+    def remaining(self, wanted: float) -> float:
+        return max(0.0, min(wanted, self.deadline - time.monotonic()))
+
+    def refs(self, names: str | list[str] | None) -> list[str]:
+        if names is None:
+            return []
+        result: list[str] = []
+        for name in [names] if isinstance(names, str) else names:
+            if name not in self.observation.refs:
+                raise StepError(f"unknown reference {name!r}: give it with 'as:' in an earlier step")
+            result.extend(self.observation.refs[name])
+        return result
+
+    def triggered_documents(self) -> list[str]:
+        return [t["resource"] for t in self.observation.triggered if t["action"] != "new_note"]
+
+    # -- fresh views of the mock, restricted to this scenario ----------------------------------
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        items = self.mock.deliveries()
+        return [
+            d
+            for d in items
+            if d.get("id") not in self.known_deliveries
+            and (self.webhook_id is None or d.get("webhook_id") == self.webhook_id)
+        ]
+
+    def reports(self) -> list[dict[str, Any]]:
+        return [r for r in self.mock.status_reports() if r.get("id") not in self.known_reports]
+
+    def journal(self) -> list[dict[str, Any]]:
+        entries = self.mock.journal(since=self.journal_cursor)
+        return [e for e in entries if not str(e.get("user_agent", "")).startswith(HARNESS_USER_AGENT)]
+
+
+Step = Callable[[StepRuntime, Any], None]
+STEPS: dict[str, Step] = {}
+
+
+def step(name: str) -> Callable[[Step], Step]:
+    def register(fn: Step) -> Step:
+        STEPS[name] = fn
+        return fn
+
+    return register
+
+
+def run_step(runtime: StepRuntime, spec: dict[str, Any]) -> None:
+    ((kind, args),) = spec.items()
+    try:
+        STEPS[kind](runtime, args)
+    except MockError as exc:
+        raise StepError(f"{kind}: the mock refused: {exc}") from None
+
+
+def _remember(runtime: StepRuntime, ref: str | None, uuids: list[str]) -> None:
+    if ref:
+        runtime.observation.refs.setdefault(ref, []).extend(uuids)
+
+
+def _document_body(args: dict[str, Any], validate: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {"validate": validate}
+    for key in ("type", "title", "patient"):
+        if key in args:
+            body[key] = args[key]
+    return body
+
+
+@step("create")
+def create(runtime: StepRuntime, args: dict[str, Any]) -> None:
+    uuids = []
+    for _ in range(int(args.get("count", 1))):
+        answer = runtime.mock.post("/_mock/documents", _document_body(args, bool(args.get("validate", False))))
+        uuids.append(answer["document"]["uuid"])
+        if args.get("validate"):
+            runtime.observation.triggered.append({"action": "new_document", "resource": answer["document"]["uuid"]})
+    _remember(runtime, args["as"], uuids)
+
+
+def _validate(runtime: StepRuntime, uuid: str) -> None:
+    runtime.mock.post(f"/_mock/documents/{uuid}/validate")
+    runtime.observation.triggered.append({"action": "new_document", "resource": uuid})
+
+
+@step("validate")
+def validate(runtime: StepRuntime, args: str | list[str]) -> None:
+    for uuid in runtime.refs(args):
+        _validate(runtime, uuid)
+
+
+@step("trigger")
+def trigger(runtime: StepRuntime, args: dict[str, Any]) -> None:
+    event, count, ref = args["event"], int(args.get("count", 1)), args.get("as")
+    if event == "new_document":
+        if "document" in args:
+            for uuid in runtime.refs(args["document"]):
+                _validate(runtime, uuid)
+            return
+        create(runtime, {"as": ref or "_documents", "count": count, "validate": True})
+    elif event == "document_synchronize":
+        targets = runtime.refs(args["document"]) if "document" in args else runtime.triggered_documents()[-1:]
+        if not targets:
+            raise StepError("document_synchronize needs a document: give 'document:' or trigger one first")
+        for uuid in targets:
+            runtime.mock.post(f"/_mock/documents/{uuid}/synchronize")
+            runtime.observation.triggered.append({"action": event, "resource": uuid})
+    else:
+        uuids = []
+        for _ in range(count):
+            answer = runtime.mock.post("/_mock/notes", {})
+            uuids.append(answer["note"]["uuid"])
+            runtime.observation.triggered.append({"action": event, "resource": answer["note"]["uuid"]})
+        _remember(runtime, ref, uuids)
+
+
+@step("fault")
+def fault(runtime: StepRuntime, args: dict[str, Any]) -> None:
+    params = {k: v for k, v in args.items() if k not in ("kind", "document")}
+    documents = runtime.refs(args.get("document")) if "document" in args else [None]
+    for uuid in documents:
+        body = dict(params)
+        if uuid is not None:
+            body["document"] = uuid
+        record = runtime.mock.fault(args["kind"], **body)
+        runtime.observation.faults.append(FaultFact(args["kind"], body, uuid, record or {}))
+
+
+@step("advance")
+def advance(runtime: StepRuntime, seconds: float) -> None:
+    runtime.mock.advance(float(seconds))
+    runtime.observation.clock_jumps.append(float(seconds))
+
+
+@step("observe")
+def observe(runtime: StepRuntime, seconds: float) -> None:
+    time.sleep(runtime.remaining(float(seconds)))
+
+
+@step("start")
+def start(runtime: StepRuntime, _args: dict[str, Any]) -> None:
+    runtime.start_target()
+
+
+@step("send")
+def send(runtime: StepRuntime, args: dict[str, Any]) -> None:
+    if runtime.webhook_id is None:
+        raise StepError("send needs the integration's webhook (webhook mode)")
+    answer = runtime.mock.send_raw(runtime.webhook_id, args["events"])
+    actions = [e.get("action") for e in args["events"]]
+    resources = [str(e.get("id")) for e in args["events"]]
+    runtime.observation.raw_sends.append(
+        {
+            "delivery": answer.get("id"),
+            "actions": actions,
+            "resources": resources,
+            "unknown": any(a not in KNOWN_ACTIONS for a in actions),
+        }
+    )
+    _remember(runtime, args.get("as"), resources)
+
+
+@step("fuzz")
+def fuzz(runtime: StepRuntime, args: dict[str, Any]) -> None:
+    from conformance.fuzz import unusual_envelopes
+
+    if runtime.webhook_id is None:
+        raise StepError("fuzz needs the integration's webhook (webhook mode)")
+    for events in unusual_envelopes(runtime.mock, int(args.get("examples", 20)), seed=args.get("seed", 0)):
+        answer = runtime.mock.send_raw(runtime.webhook_id, events)
+        runtime.observation.fuzz_deliveries.append(str(answer.get("id")))
+
+
+# -- waits -------------------------------------------------------------------------------------
+
+
+def _until(runtime: StepRuntime, timeout: float, condition: Callable[[], bool], what: str) -> None:
+    end = time.monotonic() + runtime.remaining(timeout)
+    while True:
+        if condition():
+            return
+        if time.monotonic() >= end:
+            runtime.observation.step_problems.append(f"timed out after {timeout:g} s waiting for {what}")
+            return
+        time.sleep(POLL_INTERVAL)
+
+
+@step("wait")
+def wait(runtime: StepRuntime, args: dict[str, Any]) -> None:
+    until, timeout = args["until"], float(args.get("timeout", 8.0))
+    documents = runtime.refs(args.get("document")) if "document" in args else runtime.triggered_documents()
+    if until == "status-reports":
+
+        def reported() -> bool:
+            done = {r.get("document_uuid") for r in runtime.reports()}
+            return all(d in done for d in documents)
+
+        _until(runtime, timeout, reported, f"status reports for {len(documents)} documents")
+    elif until == "deliveries-settled":
+        _until(runtime, timeout, lambda: _settle_deliveries(runtime), "every delivery to be delivered or failed")
+    elif until == "attempts":
+        count = int(args.get("count", 1))
+
+        def attempted() -> bool:
+            deliveries = runtime.deliveries()
+            return all(
+                any(d in x.get("resource_ids", []) and len(x.get("attempts", [])) >= count for x in deliveries)
+                for d in documents
+            )
+
+        _until(runtime, timeout, attempted, f"{count} attempts per document")
+    elif until in ("downloads", "requests"):
+        count, path = int(args.get("count", 1)), args.get("path", "")
+        kind = "download" if until == "downloads" else None
+
+        def seen() -> bool:
+            entries = [
+                e
+                for e in runtime.journal()
+                if (kind is None or e.get("kind") == kind) and str(e.get("path", "")).startswith(path)
+            ]
+            return len(entries) >= count
+
+        _until(runtime, timeout, seen, f"{count} {until} on {path or 'any path'}")
+    else:
+        _wait_idle(runtime, float(args.get("quiet", 0.3)), timeout)
+
+
+def _settle_deliveries(runtime: StepRuntime) -> bool:
+    """True when nothing is pending; otherwise move the clock to the next retry and say False."""
+    pending = [d for d in runtime.deliveries() if d.get("state") == "pending"]
+    if not pending:
+        return True
+    due = [d["next_attempt_at"] for d in pending if d.get("next_attempt_at") is not None]
+    if due:
+        now = runtime.mock.clock()["now"]
+        jump = min(due) - now
+        if jump > 0:
+            runtime.mock.advance(jump)
+    return False
+
+
+def _wait_idle(runtime: StepRuntime, quiet: float, timeout: float) -> None:
+    """Wait until the integration has made no request for ``quiet`` seconds."""
+    end = time.monotonic() + runtime.remaining(timeout)
+    last_count, last_change = -1, time.monotonic()
+    while time.monotonic() < end:
+        count = len(runtime.journal()) + len(runtime.reports())
+        if count != last_count:
+            last_count, last_change = count, time.monotonic()
+        elif time.monotonic() - last_change >= quiet:
+            return
+        time.sleep(POLL_INTERVAL * 2)
+    runtime.observation.step_problems.append(f"the integration was still busy after {timeout:g} s")
