@@ -30,7 +30,9 @@ class MockContext:
         self.clock = _make_clock(settings, self.store)
         self.timers = Timers(self.clock)
         self.clock.on_advance(self._remember_clock)
-        self.client_secret = settings.client_secret or _persisted(self.store, "client_secret", secrets.token_urlsafe(32))
+        self.client_secret = settings.client_secret or _persisted(
+            self.store, "client_secret", secrets.token_urlsafe(32)
+        )
         self.url_signing_secret = settings.url_signing_secret or _persisted(
             self.store, "url_signing_secret", secrets.token_hex(32)
         )

@@ -52,7 +52,9 @@ class Settings:
     rate_limit_capacity: int = 5000
     rate_limit_refill: int = 500
     rate_limit_interval: int = 900
-    """Seconds between refills of ``rate_limit_refill`` tokens; capacity 0 turns the limit off, refill 0 never refills."""
+    """Seconds between refills of ``rate_limit_refill`` tokens.
+
+    Capacity 0 turns the limit off; refill 0 never refills."""
 
     max_body_bytes: int = 1_048_576
     journal_limit: int = 10_000

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Verbosity, settings
 from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
@@ -16,7 +16,7 @@ from mock_server.serving import RunningMock, serve_in_thread
 
 settings.register_profile("dev", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("debug", max_examples=10, deadline=None, verbosity=3)
+settings.register_profile("debug", max_examples=10, deadline=None, verbosity=Verbosity.debug)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 TEST_SECRET = "test-client-secret"
