@@ -70,9 +70,14 @@ class RateLimiter:
         """Fault: empty ``key``'s bucket now; it refills at the next period as usual."""
         self._bucket(key, self.clock.now()).tokens = 0.0
 
+    def reset(self) -> None:
+        """Forget every bucket (``POST /_mock/reset``): each client starts full again."""
+        self._buckets.clear()
+
     def snapshot(self) -> dict[str, dict[str, float]]:
         now = self.clock.now()
         return {
-            key: {"remaining": int(self._bucket(key, now).tokens), "reset": self._bucket(key, now).period_start + self.interval}
+            key: {"remaining": int(bucket.tokens), "reset": bucket.period_start + self.interval}
             for key in list(self._buckets)
+            for bucket in (self._bucket(key, now),)
         }

@@ -53,7 +53,7 @@ def _violation(error: ValidationError) -> Violation:
     if error.validator == "required" and isinstance(error.instance, dict):
         missing = [p for p in error.validator_value if p not in error.instance]
         if missing:
-            field = missing[0]
+            field = next((p for p in missing if error.message.startswith(repr(p))), missing[0])
             path = f"{path}.{field}" if path else field
             message = "This value should not be blank (the field is required)."
     elif error.validator == "additionalProperties" and isinstance(error.instance, dict):

@@ -1,9 +1,0 @@
-"""Placeholder: being written in this session."""
-
-from __future__ import annotations
-
-from starlette.routing import BaseRoute
-
-
-def routes() -> list[BaseRoute]:
-    return []

@@ -1,0 +1,161 @@
+"""Control calls that change the mock: documents, Synchronize, notes, clock, device approval, reset.
+
+Each one does what a clinician (or time) does on the real platform, so a harness or a support
+engineer can replay a story: write a document, validate it, press Synchronize, let an hour pass.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from mock_server.context import MockContext
+from mock_server.control.common import context, optional_json
+from mock_server.control.views import clock_state
+from mock_server.errors import Conflict, NotFound, TooManyRequests, ValidationFailed, Violation
+from mock_server.http import json_response
+from mock_server.store import Record
+
+KEPT_ON_RESET = ("meta", "clients")
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/_mock/documents", create_document, methods=["POST"]),
+        Route("/_mock/documents/{uuid}/validate", validate_document, methods=["POST"]),
+        Route("/_mock/documents/{uuid}/synchronize", synchronize_document, methods=["POST"]),
+        Route("/_mock/notes", create_note, methods=["POST"]),
+        Route("/_mock/clock/advance", advance_clock, methods=["POST"]),
+        Route("/_mock/device/approve", approve_device, methods=["POST"]),
+        Route("/_mock/reset", reset, methods=["POST"]),
+    ]
+
+
+async def create_document(request: Request) -> Response:
+    """A draft document (Faker data unless given); ``validate: true`` also fires ``new_document``."""
+    from mock_server import factories
+
+    ctx = context(request)
+    body = await optional_json(request, "control-document")
+    patient = _patient(ctx, body)
+    overrides = {key: body[key] for key in ("type", "title") if key in body}
+    doc = factories.new_document(ctx, patient_uuid=patient, overrides=overrides or None)
+    event = factories.validate_document(ctx, doc) if body.get("validate") else None
+    return _document_answer(ctx, doc["uuid"], event, 201)
+
+
+async def validate_document(request: Request) -> Response:
+    """The clinician validates the document: ``new_document`` fires; 409 if it already was."""
+    from mock_server import factories
+
+    ctx = context(request)
+    doc = ctx.store.documents.require(request.path_params["uuid"], "Document")
+    event = factories.validate_document(ctx, doc)
+    return _document_answer(ctx, doc["uuid"], event, 200)
+
+
+async def synchronize_document(request: Request) -> Response:
+    """The Synchronize button: ``document_synchronize``, at most once per cooldown per document."""
+    from mock_server import factories
+
+    ctx = context(request)
+    doc = ctx.store.documents.require(request.path_params["uuid"], "Document")
+    if doc.get("state") != "verified":
+        raise Conflict(
+            f'Document "{doc["uuid"]}" is a draft (state {doc.get("state")!r}); only a validated document '
+            "can be synchronized."
+        )
+    now = ctx.clock.now()
+    cooldown = ctx.settings.sync_cooldown
+    last = doc.get("_last_sync_request")
+    if last is not None and now - float(last) < cooldown:
+        wait = max(1, math.ceil(float(last) + cooldown - now))
+        raise TooManyRequests(
+            f'Document "{doc["uuid"]}" was synchronized {now - float(last):.0f} s ago; manual synchronization is '
+            f"limited to once every {cooldown} s. Retry after {wait} s.",
+            retry_after=wait,
+        )
+    event = factories.synchronize_document(ctx, doc)
+    current = ctx.store.documents.get(doc["uuid"]) or doc
+    current["_last_sync_request"] = now
+    ctx.store.documents.put(current["uuid"], current)
+    return _document_answer(ctx, doc["uuid"], event, 200)
+
+
+async def create_note(request: Request) -> Response:
+    """A note as if generated from a fresh audio transcription: fires ``new_note``."""
+    from mock_server import factories
+
+    ctx = context(request)
+    body = await optional_json(request, "control-note")
+    patient = _patient(ctx, body)
+    overrides = {key: body[key] for key in ("type", "content") if key in body}
+    note, event = factories.new_note(ctx, patient_uuid=patient, overrides=overrides or None)
+    return json_response({"note": factories.public_note(ctx, note), "event": event}, 201)
+
+
+async def advance_clock(request: Request) -> Response:
+    ctx = context(request)
+    body = await optional_json(request, "clock-advance")
+    ctx.clock.advance(float(body["seconds"]))
+    if body.get("wait"):
+        await ctx.timers.settle()
+    return json_response(clock_state(request))
+
+
+async def approve_device(request: Request) -> Response:
+    """Approve a device-flow user code, as the clinician does on the verification page."""
+    from mock_server.oauth.device import approve_device_code
+
+    ctx = context(request)
+    body = await optional_json(request, "control-device-approve")
+    result = approve_device_code(ctx, body["user_code"])
+    answer: dict[str, Any] = {"approved": True, "user_code": body["user_code"]}
+    if isinstance(result, dict):
+        answer.update({k: v for k, v in result.items() if not str(k).startswith("_")})
+    return json_response(answer)
+
+
+async def reset(request: Request) -> Response:
+    """Back to the seeded state: same seed, same data; the clock keeps going (it never goes back)."""
+    from mock_server.seed import seed_store
+
+    ctx = context(request)
+    for name, table in ctx.store.tables.items():
+        if name not in KEPT_ON_RESET:
+            table.clear()
+            table.dropped = 0
+    seed_store(ctx)
+    ctx.rate_limiter.reset()
+    hook = ctx.extensions.get("on_reset")
+    if hook is not None:
+        result = hook()
+        if inspect.isawaitable(result):
+            await result
+    counts = {name: len(table) for name, table in ctx.store.tables.items() if name not in KEPT_ON_RESET}
+    return json_response({"reset": True, "counts": counts, "clock": clock_state(request)})
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _patient(ctx: MockContext, body: dict[str, Any]) -> str | None:
+    patient = body.get("patient")
+    if patient is not None and ctx.store.patients.get(patient) is None:
+        message = f"No patient has the uuid {patient!r}."
+        raise ValidationFailed(f"patient: {message}", violations=[Violation("patient", message, "exists")])
+    return patient
+
+
+def _document_answer(ctx: MockContext, key: str, event: Record | None, status: int) -> Response:
+    from mock_server import factories
+
+    doc = ctx.store.documents.get(key)
+    if doc is None:
+        raise NotFound(f'Document "{key}" not found.')
+    return json_response({"document": factories.public_document(ctx, doc), "event": event}, status)

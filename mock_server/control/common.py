@@ -1,0 +1,65 @@
+"""Small helpers shared by the control API modules: the context, optional bodies, query values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+
+from mock_server.context import MockContext
+from mock_server.errors import BadRequest, ValidationFailed, Violation
+from mock_server.http import read_json
+from mock_server.validation import validate
+
+
+def context(request: Request) -> MockContext:
+    ctx: MockContext = request.app.state.mock
+    return ctx
+
+
+async def optional_json(request: Request, schema: str) -> dict[str, Any]:
+    """The validated body, or ``{}`` validated the same way when the request has no body at all.
+
+    Control calls like ``POST /_mock/notes`` are handy with no body (curl, the web page); a body
+    that is present is parsed and validated as strictly as the public API does.
+    """
+    length = request.headers.get("content-length")
+    chunked = "chunked" in request.headers.get("transfer-encoding", "").lower()
+    if (length is None and not chunked) or length == "0":
+        violations = validate(schema, {})
+        if violations:
+            raise ValidationFailed("The request body is missing.", violations=violations)
+        return {}
+    data: dict[str, Any] = await read_json(request, schema)
+    return data
+
+
+def query_int(request: Request, name: str, *, minimum: int, maximum: int | None = None) -> int | None:
+    """An integer query parameter, or a 400 naming it and the rule it broke."""
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or value < minimum or (maximum is not None and value > maximum):
+        bounds = f">= {minimum}" + (f" and <= {maximum}" if maximum is not None else "")
+        message = f"The query parameter {name!r} must be an integer {bounds}; got {raw!r:.60}."
+        raise BadRequest(message, violations=[Violation(name, message, "query")])
+    return value
+
+
+def query_choice(request: Request, name: str, choices: tuple[str, ...]) -> str | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw not in choices:
+        message = f"The query parameter {name!r} must be one of {', '.join(choices)}; got {raw!r:.60}."
+        raise BadRequest(message, violations=[Violation(name, message, "query")])
+    return raw
+
+
+def query_bool(request: Request, name: str) -> bool | None:
+    value = query_choice(request, name, ("true", "false", "1", "0"))
+    return None if value is None else value in ("true", "1")

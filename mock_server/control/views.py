@@ -1,0 +1,154 @@
+"""Read-only control calls: credentials, clock, status reports, journal, events, documents, notes.
+
+These show the mock's raw records (internal ``_`` keys included) because their readers are the
+harness, the CLI and the web page, which need the state the public API hides.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from mock_server.control.common import context, query_bool, query_choice, query_int
+from mock_server.errors import BadRequest, Conflict, Violation
+from mock_server.http import json_response
+from mock_server.oauth.tokens import KNOWN_SCOPES, parse_scope
+from mock_server.timefmt import iso
+
+JOURNAL_KINDS = ("api", "download", "oauth", "page")
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/_mock/credentials", credentials, methods=["GET"]),
+        Route("/_mock/clock", clock, methods=["GET"]),
+        Route("/_mock/status-reports", status_reports, methods=["GET"]),
+        Route("/_mock/journal", journal, methods=["GET"]),
+        Route("/_mock/events", events, methods=["GET"]),
+        Route("/_mock/documents", documents, methods=["GET"]),
+        Route("/_mock/documents/{uuid}", document, methods=["GET"]),
+        Route("/_mock/notes", notes, methods=["GET"]),
+        Route("/_mock/webhooks", webhooks, methods=["GET"]),
+    ]
+
+
+async def credentials(request: Request) -> Response:
+    """What an integration needs to start, with a refresh token freshly issued by this call.
+
+    Refresh tokens are single-use and rotate, so each call issues a new family: two harness runs
+    never fight over one token.
+    """
+    ctx = context(request)
+    scopes = list(KNOWN_SCOPES)
+    if "scope" in request.query_params:
+        scopes = parse_scope(request.query_params["scope"])
+        unknown = [s for s in scopes if s not in KNOWN_SCOPES]
+        if unknown or not scopes:
+            message = f"Unknown scope {unknown[0]!r}; known scopes: {' '.join(KNOWN_SCOPES)}." if unknown else (
+                "The scope parameter is empty; give space-separated scopes or leave it out."
+            )
+            raise BadRequest(message, violations=[Violation("scope", message, "query")])
+    users = ctx.store.users.values()
+    if not users:
+        raise Conflict("No clinician is seeded in this mock, so no refresh token can be issued.")
+    base = ctx.settings.base_url
+    pair = ctx.tokens.issue_pair(ctx.settings.client_id, users[0]["uuid"], scopes)
+    return json_response(
+        {
+            "client_id": ctx.settings.client_id,
+            "client_secret": ctx.client_secret,
+            "webhook_secret": ctx.webhook_secret,
+            "api_url": base,
+            "token_url": f"{base}/oauth2/token",
+            "authorize_url": f"{base}/authorize",
+            "redirect_uris": list(ctx.settings.redirect_uris),
+            "user_id": users[0]["uuid"],
+            "scope": " ".join(scopes),
+            "refresh_token": pair["refresh_token"],
+            "access_token": pair["access_token"],
+            "expires_in": pair["expires_in"],
+        }
+    )
+
+
+def clock_state(request: Request) -> dict[str, object]:
+    ctx = context(request)
+    state = ctx.clock.describe()
+    state["iso"] = iso(ctx.clock.now())
+    state["pending_timers"] = len(ctx.timers.pending())
+    return state
+
+
+async def clock(request: Request) -> Response:
+    return json_response(clock_state(request))
+
+
+async def status_reports(request: Request) -> Response:
+    ctx = context(request)
+    wanted = request.query_params.get("document")
+    items = [r for r in ctx.store.status_reports if not wanted or r.get("document_uuid") == wanted]
+    return json_response(items)
+
+
+async def journal(request: Request) -> Response:
+    """Every request answered, oldest first; ``since`` + ``limit`` page through it without gaps."""
+    ctx = context(request)
+    since = query_int(request, "since", minimum=0)
+    limit = query_int(request, "limit", minimum=1, maximum=100_000)
+    kind = query_choice(request, "kind", JOURNAL_KINDS)
+    prefix = request.query_params.get("path") or ""
+    entries = [
+        e
+        for e in ctx.store.journal
+        if (since is None or e["id"] > since) and (kind is None or e["kind"] == kind) and e["path"].startswith(prefix)
+    ]
+    truncated = limit is not None and len(entries) > limit
+    if limit is not None:
+        entries = entries[:limit]
+    return json_response(
+        {
+            "entries": entries,
+            "dropped": ctx.store.journal.dropped,
+            "truncated": truncated,
+            "last_id": entries[-1]["id"] if entries else since,
+        }
+    )
+
+
+async def events(request: Request) -> Response:
+    ctx = context(request)
+    action = query_choice(request, "action", ("new_document", "document_synchronize", "new_note"))
+    resource = request.query_params.get("id")
+    items = [
+        e
+        for e in ctx.store.events
+        if (action is None or e["payload"]["action"] == action) and (not resource or e["payload"]["id"] == resource)
+    ]
+    return json_response(items)
+
+
+async def documents(request: Request) -> Response:
+    ctx = context(request)
+    state = query_choice(request, "state", ("draft", "verified"))
+    synchronized = query_bool(request, "synchronized")
+    items = [
+        d
+        for d in ctx.store.documents
+        if (state is None or d.get("state") == state)
+        and (synchronized is None or bool(d.get("synchronized")) == synchronized)
+    ]
+    return json_response(items)
+
+
+async def document(request: Request) -> Response:
+    ctx = context(request)
+    return json_response(ctx.store.documents.require(request.path_params["uuid"], "Document"))
+
+
+async def notes(request: Request) -> Response:
+    return json_response(context(request).store.notes.values())
+
+
+async def webhooks(request: Request) -> Response:
+    return json_response(context(request).store.webhooks.values())

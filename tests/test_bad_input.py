@@ -1,0 +1,179 @@
+"""A table of bad inputs across the public and control API: each is a 4xx problem naming what is wrong.
+
+Every row answers ``application/problem+json`` (or ``application/ld+json`` when asked) with
+``title``, ``detail`` and ``status``; rows about a body also name the field in ``violations``.
+No row may produce a 5xx.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+import pytest
+from conftest import access_token
+from starlette.testclient import TestClient
+
+UNKNOWN = str(uuid.UUID(int=1))
+JSON_CT = {"Content-Type": "application/json"}
+TEXT_CT = {"Content-Type": "text/plain"}
+HOOK = {"url": "http://127.0.0.1:9000/hook", "events": ["new_document"]}
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    method: str
+    path: str
+    status: int
+    json: object = None
+    content: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    violation: str | None = None
+    """A ``violations[].propertyPath`` the answer must name."""
+    scope: str | None = "all"
+    """Scope of the bearer token sent (``all``: every scope; None: no token)."""
+
+
+ROWS = [
+    # malformed JSON, empty bodies, wrong content types
+    Row("webhook-malformed-json", "POST", "/webhooks", 400, content=b'{"url": ', headers=JSON_CT),
+    Row("webhook-empty-body", "POST", "/webhooks", 400, content=b"", headers=JSON_CT),
+    Row("webhook-form-body", "POST", "/webhooks", 415, content=b"url=x",
+        headers={"Content-Type": "application/x-www-form-urlencoded"}),
+    Row("webhook-no-content-type", "POST", "/webhooks", 415, content=b"{}"),
+    Row("status-malformed-json", "POST", "/documents/{document}/status", 400, content=b"{success: true}",
+        headers=JSON_CT),
+    Row("patient-text-plain", "POST", "/patients", 415, content=b"{}", headers=TEXT_CT),
+    Row("control-doc-malformed", "POST", "/_mock/documents", 400, content=b"[1,", headers=JSON_CT),
+    Row("clock-text-plain", "POST", "/_mock/clock/advance", 415, content=b"seconds=1", headers=TEXT_CT),
+    # wrong types and missing fields
+    Row("webhook-url-number", "POST", "/webhooks", 422, json={**HOOK, "url": 42}, violation="url"),
+    Row("webhook-events-missing", "POST", "/webhooks", 422, json={"url": HOOK["url"]}, violation="events"),
+    Row("webhook-active-string", "POST", "/webhooks", 422, json={**HOOK, "active": "true"}, violation="active"),
+    Row("webhook-body-array", "POST", "/webhooks", 422, json=[HOOK]),
+    Row("webhook-scheme", "POST", "/webhooks", 422, json={**HOOK, "url": "javascript:alert(1)"}, violation="url"),
+    Row("status-missing-success", "POST", "/documents/{document}/status", 422, json={"error": "x"},
+        violation="success"),
+    Row("status-success-string", "POST", "/documents/{document}/status", 422, json={"success": "true"},
+        violation="success"),
+    Row("patient-missing-names", "POST", "/patients", 422, json={"email": "a@example.org"}, violation="firstName"),
+    Row("control-doc-validate-type", "POST", "/_mock/documents", 422, json={"validate": 1}, violation="validate"),
+    Row("control-doc-bad-patient", "POST", "/_mock/documents", 422, json={"patient": "nope"}, violation="patient"),
+    Row("control-note-unknown-field", "POST", "/_mock/notes", 422, json={"audio": "x"}, violation="audio"),
+    Row("clock-negative", "POST", "/_mock/clock/advance", 422, json={"seconds": -5}, violation="seconds"),
+    Row("clock-too-far", "POST", "/_mock/clock/advance", 422, json={"seconds": 1e12}, violation="seconds"),
+    Row("device-approve-missing", "POST", "/_mock/device/approve", 422, json={}, violation="user_code"),
+    Row("fault-missing-kind", "POST", "/_mock/faults", 422, json={}, violation="kind"),
+    # unknown and invalid uuids
+    Row("document-unknown", "GET", f"/documents/{UNKNOWN}", 404),
+    Row("document-invalid-uuid", "GET", "/documents/not-a-uuid", 404),
+    Row("note-unknown", "GET", f"/notes/{UNKNOWN}", 404),
+    Row("patient-invalid-uuid", "GET", "/patients/%27;--", 404),
+    Row("webhook-unknown", "GET", f"/webhooks/{UNKNOWN}", 404),
+    Row("webhook-delete-invalid", "DELETE", "/webhooks/123", 404),
+    Row("status-unknown-document", "POST", f"/documents/{UNKNOWN}/status", 404, json={"success": True}),
+    Row("control-validate-unknown", "POST", f"/_mock/documents/{UNKNOWN}/validate", 404),
+    Row("control-sync-unknown", "POST", f"/_mock/documents/{UNKNOWN}/synchronize", 404),
+    Row("control-document-unknown", "GET", f"/_mock/documents/{UNKNOWN}", 404),
+    Row("unknown-route", "GET", "/nothing-here", 404),
+    # wrong methods
+    Row("documents-delete", "DELETE", "/documents", 405),
+    Row("document-put", "PUT", "/documents/{document}", 405, json={}),
+    Row("notes-post", "POST", "/notes", 405, json={}),
+    Row("status-get", "GET", "/documents/{document}/status", 405),
+    Row("webhooks-delete-collection", "DELETE", "/webhooks", 405),
+    Row("control-reset-get", "GET", "/_mock/reset", 405),
+    Row("control-clock-delete", "DELETE", "/_mock/clock", 405),
+    # bad query parameters
+    Row("documents-page-zero", "GET", "/documents", 400, params={"page": "0"}, violation="page"),
+    Row("documents-page-text", "GET", "/documents", 400, params={"page": "two"}, violation="page"),
+    Row("documents-items-negative", "GET", "/documents", 400, params={"itemsPerPage": "-1"}, violation="itemsPerPage"),
+    Row("documents-synchronized-maybe", "GET", "/documents", 400, params={"synchronized": "maybe"},
+        violation="synchronized"),
+    Row("documents-order-sideways", "GET", "/documents", 400, params={"order[createdAt]": "sideways"},
+        violation="order[createdAt]"),
+    Row("notes-date-garbage", "GET", "/notes", 400, params={"createdAt[after]": "yesterday-ish"},
+        violation="createdAt[after]"),
+    Row("webhooks-page-text", "GET", "/webhooks", 400, params={"page": "x"}, violation="page"),
+    Row("journal-since-text", "GET", "/_mock/journal", 400, params={"since": "x"}, violation="since"),
+    Row("journal-kind-unknown", "GET", "/_mock/journal", 400, params={"kind": "everything"}, violation="kind"),
+    Row("credentials-unknown-scope", "GET", "/_mock/credentials", 400, params={"scope": "admin"}, violation="scope"),
+    # authentication
+    Row("documents-no-token", "GET", "/documents", 401, scope=None),
+    Row("webhooks-wrong-scope", "GET", "/webhooks", 403, scope="read:documents"),
+    Row("notes-wrong-scope", "GET", "/notes", 403, scope="read:documents"),
+]
+
+
+def _send(client: TestClient, row: Row, accept: str | None = None):  # type: ignore[no-untyped-def]
+    ctx = client.app.state.mock  # type: ignore[attr-defined]
+    document = next(d["uuid"] for d in ctx.store.documents if d["state"] == "verified")
+    headers = dict(row.headers)
+    if row.scope is not None:
+        headers["Authorization"] = f"Bearer {access_token(client, None if row.scope == 'all' else row.scope)}"
+    if accept:
+        headers["Accept"] = accept
+    path = row.path.replace("{document}", document)
+    kwargs: dict[str, object] = {"headers": headers, "params": row.params}
+    if row.content is not None:
+        kwargs["content"] = row.content
+    elif row.json is not None:
+        kwargs["json"] = row.json
+    return client.request(row.method, path, **kwargs)  # type: ignore[arg-type]
+
+
+def _check(response, row: Row, media: str) -> None:  # type: ignore[no-untyped-def]
+    assert response.status_code == row.status, response.text
+    assert response.headers["content-type"].startswith(media), response.headers["content-type"]
+    body = response.json()
+    assert body["status"] == row.status
+    assert body["title"] and body["detail"]
+    if row.violation is not None:
+        assert row.violation in [v["propertyPath"] for v in body.get("violations", [])], body
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
+def test_bad_input_answers_a_problem(client: TestClient, row: Row) -> None:
+    _check(_send(client, row), row, "application/problem+json")
+
+
+@pytest.mark.parametrize("row", ROWS[::4], ids=[row.id for row in ROWS[::4]])
+def test_bad_input_answers_jsonld_when_asked(client: TestClient, row: Row) -> None:
+    response = _send(client, row, accept="application/ld+json")
+    _check(response, row, "application/ld+json")
+    assert response.json()["@type"] in ("Error", "ConstraintViolation")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "scope"),
+    [
+        ("POST", "/webhooks", "all"),
+        ("POST", "/documents/{document}/status", "all"),
+        ("POST", "/patients", "all"),
+        ("POST", "/_mock/documents", None),
+        ("POST", "/_mock/clock/advance", None),
+    ],
+)
+def test_bodies_over_the_size_limit_are_413(app_client, method: str, path: str, scope: str | None) -> None:  # type: ignore[no-untyped-def]
+    client = app_client(max_body_bytes=1000)
+    row = Row("too-large", method, path, 413, json={"url": "http://127.0.0.1/" + "a" * 2000, "events": []}, scope=scope)
+    _check(_send(client, row), row, "application/problem+json")
+
+
+def test_chunked_body_over_the_limit_is_413(app_client) -> None:  # type: ignore[no-untyped-def]
+    client = app_client(max_body_bytes=1000)
+
+    def chunks():  # type: ignore[no-untyped-def]
+        yield b'{"url": "http://127.0.0.1/'
+        for _ in range(10):
+            yield b"a" * 200
+        yield b'", "events": ["new_note"]}'
+
+    token = access_token(client, "organization")
+    response = client.post(
+        "/webhooks", content=chunks(), headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"].startswith("application/problem+json")

@@ -1,0 +1,90 @@
+"""GET /openapi.json: a valid OpenAPI 3.1 document covering every public route, built from schemas/."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from mock_server.middleware import classify
+from mock_server.openapi import CONTROL_TAG
+from mock_server.validation import SCHEMA_DIR
+
+
+@pytest.fixture
+def document(client: TestClient) -> dict:  # type: ignore[type-arg]
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    return response.json()  # type: ignore[no-any-return]
+
+
+def test_is_valid_openapi_3_1(document: dict) -> None:  # type: ignore[type-arg]
+    validator = pytest.importorskip("openapi_spec_validator")
+    assert document["openapi"].startswith("3.1")
+    validator.validate(document)
+
+
+def test_every_public_route_is_documented(client: TestClient, document: dict) -> None:  # type: ignore[type-arg]
+    missing = []
+    for route in client.app.routes:  # type: ignore[attr-defined]
+        if not isinstance(route, Route) or classify(route.path) == "control" or route.path == "/openapi.json":
+            continue
+        operations = document["paths"].get(route.path)
+        if operations is None:
+            missing.append(route.path)
+            continue
+        for method in (route.methods or set()) - {"HEAD"}:
+            if method.lower() not in operations:
+                missing.append(f"{method} {route.path}")
+    assert not missing, f"routes missing from /openapi.json: {missing}"
+
+
+def test_every_documented_public_path_is_routed(client: TestClient, document: dict) -> None:  # type: ignore[type-arg]
+    routed = {route.path for route in client.app.routes if isinstance(route, Route)}  # type: ignore[attr-defined]
+    public = {path for path, ops in document["paths"].items()
+              if not any(CONTROL_TAG in op.get("tags", []) for op in ops.values() if isinstance(op, dict))}
+    assert public <= routed, public - routed
+
+
+def test_components_come_from_the_schema_files(document: dict) -> None:  # type: ignore[type-arg]
+    schemas = document["components"]["schemas"]
+    for path in SCHEMA_DIR.glob("*.schema.json"):
+        name = path.name.removesuffix(".schema.json")
+        if name == "scenario":
+            continue
+        assert name in schemas
+    text = json.dumps(document)
+    assert '"$id"' not in text
+    refs = [value for value in _refs(document) if not value.startswith("#/components/")]
+    assert refs == [], refs
+    event_name = {"$ref": "#/components/schemas/webhook/$defs/event_name"}
+    assert schemas["webhook"]["properties"]["events"]["items"] == event_name
+    assert document["paths"]["/webhooks"]["post"]["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/webhook"}
+
+
+def test_security_scopes_and_problems(document: dict) -> None:  # type: ignore[type-arg]
+    oauth = document["components"]["securitySchemes"]["oauth2"]
+    flow = oauth["flows"]["authorizationCode"]
+    assert flow["authorizationUrl"].endswith("/authorize")
+    assert flow["tokenUrl"].endswith("/oauth2/token")
+    assert set(flow["scopes"]) == {"profile", "organization", "read:documents", "write:document_integrations",
+                                   "read:notes"}
+    get_documents = document["paths"]["/documents"]["get"]
+    assert get_documents["security"] == [{"oauth2": ["read:documents"]}]
+    names = {p.get("name") or p["$ref"].rsplit("/", 1)[-1] for p in get_documents["parameters"]}
+    assert {"page", "itemsPerPage", "synchronized"} <= names
+    assert get_documents["responses"]["429"] == {"$ref": "#/components/responses/Problem429"}
+    assert "violations" in document["components"]["schemas"]["Problem"]["properties"]
+
+
+def _refs(node: object) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return found + [ref for value in node.values() for ref in _refs(value)]
+    if isinstance(node, list):
+        return [ref for item in node for ref in _refs(item)]
+    return []
