@@ -1,0 +1,85 @@
+"""The named defects of the reference integration: each one breaks exactly one conformance check.
+
+The harness proves every check both ways: the correct reference must pass it, and the variant
+started with ``--defect NAME`` must fail it. Keeping the table here (and printable with
+``--list-defects``) lets the harness and the README name the same things.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Defect:
+    name: str
+    check: str
+    does: str
+
+
+DEFECTS: dict[str, Defect] = {
+    d.name: d
+    for d in (
+        Defect("slow-ack", "ack-within-5s", "sleeps 6 s before answering each delivery"),
+        Defect(
+            "fail-first",
+            "retry-recovery",
+            "answers 500 to the first delivery of each event but processes it anyway; the retry is processed "
+            "again, without dedupe",
+        ),
+        Defect("no-dedupe", "dedupe", "imports every delivery of a document (and note) again"),
+        Defect("silent-failure", "confirm-failure", "sends no status report when an import fails"),
+        Defect("never-confirm", "always-confirm", "never posts a status report"),
+        Defect(
+            "dishonest-confirm",
+            "honest-confirm",
+            "skips the whole-body check and reports success: true even when the download failed or was cut short",
+        ),
+        Defect("ignore-expiry", "expired-url", "on a 403 PDF link does not renew it; reports a failure"),
+        Defect("no-refresh", "token-refresh", "never refreshes the access token on 401; the call just fails"),
+        Defect(
+            "reuse-refresh-token",
+            "refresh-rotation",
+            "always refreshes with the ORIGINAL refresh token from the environment",
+        ),
+        Defect("hammer-429", "rate-limit", "retries at once on 429, ignoring Retry-After (at most 50 tries)"),
+        Defect("narrow-scope", "scopes", "refreshes with scope=read:documents only"),
+        Defect("first-event-only", "batch-events", "processes only events[0] of a delivery"),
+        Defect("crash-unknown-event", "unknown-events", "answers 500 when a delivery contains an unknown action"),
+        Defect("ignore-notes", "note-events", "answers 500 to deliveries that contain new_note"),
+        Defect("accept-forged", "signature", "skips signature verification even with --verify-signatures"),
+        Defect(
+            "reserialize-body",
+            "signature",
+            "verifies the signature over json.dumps(json.loads(body)) instead of the raw bytes, so valid "
+            "deliveries are refused with 401",
+        ),
+        Defect("poll-every-second", "polling-interval", "polls every 1 s instead of --poll-interval"),
+        Defect("first-page-only", "pagination", "reads only page 1 of GET /documents?synchronized=false"),
+    )
+}
+
+
+class Defects:
+    """The set of defects switched on for this run; ``defects.on("name")`` at each deviation point."""
+
+    def __init__(self, names: Iterable[str] = ()) -> None:
+        names = list(names)
+        for name in names:
+            if name not in DEFECTS:
+                close = difflib.get_close_matches(name, DEFECTS, n=1)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                raise ValueError(f"unknown defect {name!r}; known: {', '.join(sorted(DEFECTS))}.{hint}")
+        self.names: frozenset[str] = frozenset(names)
+
+    def on(self, name: str) -> bool:
+        assert name in DEFECTS, f"typo in a defect name: {name!r}"
+        return name in self.names
+
+    def __bool__(self) -> bool:
+        return bool(self.names)
+
+    def sorted(self) -> list[str]:
+        return sorted(self.names)
