@@ -51,10 +51,19 @@ class TokenService:
         self.settings = settings
         self.clock = clock
         self.store = store
-        pem = settings.signing_key_pem or _stored_key(store) or _new_key_pem()
+        stored = _stored_key(store)
+        if settings.signing_key_pem:
+            pem = settings.signing_key_pem
+            key = serialization.load_pem_private_key(pem.encode(), password=None)
+        elif stored:
+            # Our own key, already checked when made: skip the slow RSA consistency check.
+            pem = stored
+            key = serialization.load_pem_private_key(pem.encode(), password=None, unsafe_skip_rsa_key_validation=True)
+        else:
+            key, pem = _new_key()
         if settings.state_path and not settings.signing_key_pem:
             store.meta.put("signing_key", {"pem": pem})
-        self._private_key = serialization.load_pem_private_key(pem.encode(), password=None)
+        self._private_key = key
         self._public_key = self._private_key.public_key()  # type: ignore[union-attr]
         self.key_id = uuid.uuid5(uuid.NAMESPACE_URL, pem).hex[:16]
         self._verified: dict[str, AccessToken] = {}
@@ -96,10 +105,7 @@ class TokenService:
         record = self.store.access_tokens.get(info.jti)
         if record is None or record["revoked"]:
             raise Unauthorized("The access token has been revoked.")
-        invalid_before = self.store.meta.get("access_tokens_invalid_before")
-        if self.clock.now() >= info.expires_at or (
-            invalid_before is not None and info.issued_at <= invalid_before["at"]
-        ):
+        if self.clock.now() >= info.expires_at or record.get("expired"):
             raise Unauthorized("The access token has expired; use the refresh token to get a new one.")
         return info
 
@@ -137,10 +143,16 @@ class TokenService:
         )
 
     def expire_all_access_tokens(self) -> float:
-        """Fault: every access token issued so far answers 401 'expired' from now on."""
-        now = self.clock.now()
-        self.store.meta.put("access_tokens_invalid_before", {"at": now})
-        return now
+        """Fault: every access token issued so far answers 401 'expired' from now on.
+
+        Marked per token, not by issue time: ``iat`` has whole seconds, so on a manual clock a
+        token refreshed right after the fault would share the cut-off second and expire too.
+        """
+        for record in self.store.access_tokens:
+            if not record.get("expired"):
+                record["expired"] = True
+                self.store.access_tokens.save(record["jti"])
+        return self.clock.now()
 
     # -- token pairs and refresh ---------------------------------------------------------------
 
@@ -170,22 +182,42 @@ class TokenService:
             "refresh_token": refresh,
         }
 
-    def refresh(self, refresh_token: str, client_id: str, scope: str | None) -> dict[str, Any]:
-        """Rotate: spend ``refresh_token`` and issue a new pair; reuse revokes the family."""
+    def refresh_outcome(self, refresh_token: str, client_id: str) -> tuple[str, dict[str, Any] | None]:
+        """What presenting ``refresh_token`` would do, without doing it (for the request journal).
+
+        One of ``rotated``, ``unknown``, ``wrong_client``, ``reused_spent_token``, ``revoked``,
+        ``expired``. A spent token stays ``reused_spent_token`` even once its family is revoked, so
+        the harness can tell "kept using the old refresh token" from other failures.
+        """
         record = self.store.refresh_tokens.get(refresh_token)
         if record is None:
-            raise OAuthError("invalid_grant", "The refresh token is invalid.")
+            return "unknown", None
         if record["client_id"] != client_id:
-            raise OAuthError("invalid_grant", "The refresh token was not issued to this client.")
-        if record["revoked"]:
-            raise OAuthError("invalid_grant", "The refresh token has been revoked.")
+            return "wrong_client", record
         if record["used_at"] is not None:
+            return "reused_spent_token", record
+        if record["revoked"]:
+            return "revoked", record
+        if self.clock.now() >= record["expires_at"]:
+            return "expired", record
+        return "rotated", record
+
+    def refresh(self, refresh_token: str, client_id: str, scope: str | None) -> dict[str, Any]:
+        """Rotate: spend ``refresh_token`` and issue a new pair; reuse revokes the family."""
+        outcome, record = self.refresh_outcome(refresh_token, client_id)
+        if outcome == "unknown" or record is None:
+            raise OAuthError("invalid_grant", "The refresh token is invalid.")
+        if outcome == "wrong_client":
+            raise OAuthError("invalid_grant", "The refresh token was not issued to this client.")
+        if outcome == "reused_spent_token":
             self.revoke_family(record["family"], reason="spent refresh token presented again")
             raise OAuthError(
                 "invalid_grant",
                 "The refresh token has already been used; every token of its family is now revoked.",
             )
-        if self.clock.now() >= record["expires_at"]:
+        if outcome == "revoked":
+            raise OAuthError("invalid_grant", "The refresh token has been revoked.")
+        if outcome == "expired":
             raise OAuthError("invalid_grant", "The refresh token has expired.")
         scopes = list(record["scopes"])
         if scope is not None:
@@ -216,11 +248,13 @@ class TokenService:
         return count
 
 
-def _new_key_pem() -> str:
+def _new_key() -> tuple[rsa.RSAPrivateKey, str]:
+    """A fresh key and its PEM, without parsing the PEM back (that costs a third of start-up)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
+    pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
+    return key, pem
 
 
 def _stored_key(store: Store) -> str | None:
