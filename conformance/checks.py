@@ -484,12 +484,12 @@ def note_events(observation: Observation) -> tuple[Status, str, list[dict[str, A
 
 @check("signature", "forged deliveries are refused; a rotated secret's valid signature is accepted")
 def signature(observation: Observation) -> tuple[Status, str, list[dict[str, Any]]]:
-    signed = [d for d in observation.deliveries if "forged" in str(d.get("fault") or "")]
+    signed = [d for d in observation.deliveries if observation.forgery(d) is not None]
     if not observation.signatures or not signed:
         return _skip("signature verification was not under test (run with --signatures)")
     problems = []
     for delivery in signed:
-        mode = delivery.get("fault_mode")
+        mode = observation.forgery(delivery)
         statuses = [a.get("status") for a in delivery.get("attempts", [])]
         resources = delivery.get("resource_ids", [])
         if mode == "rotated":

@@ -62,11 +62,16 @@ class Observation:
     def reports_for(self, document: str) -> list[dict[str, Any]]:
         return [r for r in self.reports if r.get("document_uuid") == document]
 
+    @staticmethod
+    def forgery(delivery: dict[str, Any]) -> str | None:
+        """The forged-signature mode a delivery was sent with, if any."""
+        params = (delivery.get("fault_params") or {}).get("forged_signature")
+        return str(params.get("mode")) if isinstance(params, dict) else None
+
     def forged(self, delivery: dict[str, Any]) -> bool:
-        """A delivery carrying a signature the integration must refuse."""
-        fault = delivery.get("fault") or ""
-        mode = delivery.get("fault_mode") or ""
-        return "forged" in str(fault) and mode != "rotated"
+        """A delivery carrying a signature the integration must refuse (a rotated secret's is valid)."""
+        mode = self.forgery(delivery)
+        return mode is not None and mode != "rotated"
 
     def acked_attempts(self, delivery: dict[str, Any]) -> list[dict[str, Any]]:
         return [

@@ -17,6 +17,7 @@ from conformance.mockclient import MockClient, MockError
 from conformance.observation import HARNESS_USER_AGENT, FaultFact, Observation
 
 KNOWN_ACTIONS = ("new_document", "document_synchronize", "new_note")
+DOCUMENT_PARAM_KINDS = ("download",)
 POLL_INTERVAL = 0.02
 
 
@@ -154,11 +155,13 @@ def trigger(runtime: StepRuntime, args: dict[str, Any]) -> None:
 
 @step("fault")
 def fault(runtime: StepRuntime, args: dict[str, Any]) -> None:
+    """Arm a fault. ``document`` names what it aims at: sent to the mock for kinds that take it
+    (``download``), only remembered for the checks otherwise (``expired_link`` hits the next event)."""
     params = {k: v for k, v in args.items() if k not in ("kind", "document")}
     documents = runtime.refs(args.get("document")) if "document" in args else [None]
     for uuid in documents:
         body = dict(params)
-        if uuid is not None:
+        if uuid is not None and args["kind"] in DOCUMENT_PARAM_KINDS:
             body["document"] = uuid
         record = runtime.mock.fault(args["kind"], **body)
         runtime.observation.faults.append(FaultFact(args["kind"], body, uuid, record or {}))

@@ -64,7 +64,8 @@ class RunningMock:
 def serve_in_thread(settings: Settings | None = None, **config: object) -> Iterator[RunningMock]:
     """Start ``create_app(settings)`` under uvicorn on a free port; stop it on exit."""
     settings = settings or Settings()
-    if settings.port == 0 or config.pop("pick_port", True):
+    pick_port = bool(config.pop("pick_port", True))
+    if settings.port == 0 or pick_port:
         settings = settings.replace(port=free_port(settings.host))
     app = create_app(settings)
     server = uvicorn.Server(uvicorn_config(app, settings, **config))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import HealthCheck, Verbosity, settings
 from starlette.testclient import TestClient
 
@@ -22,8 +25,22 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 TEST_SECRET = "test-client-secret"
 
 
+@functools.cache
+def test_signing_key() -> str:
+    """One RSA key for every mock the tests build: generating one costs ~0.2 s per app."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
 def make_settings(**overrides: object) -> Settings:
-    base: dict[str, object] = {"client_secret": TEST_SECRET, "clock": "manual", "clock_start": 1_780_000_000.0}
+    base: dict[str, object] = {
+        "client_secret": TEST_SECRET,
+        "clock": "manual",
+        "clock_start": 1_780_000_000.0,
+        "signing_key_pem": test_signing_key(),
+    }
     base.update(overrides)
     return Settings(**base)  # type: ignore[arg-type]
 
