@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from mock_server import control, files, openapi
+from mock_server import control, faults, files, openapi
 from mock_server.context import MockContext
 from mock_server.errors import MethodNotAllowed, NotFound, OAuthError, ProblemError
 from mock_server.http import json_response, problem_response
@@ -28,7 +28,9 @@ logger = logging.getLogger("askara_mock")
 
 def build_routes() -> list[BaseRoute]:
     routes: list[BaseRoute] = []
-    for module in (oauth_endpoints, me, patients, documents, notes, webhooks, files, openapi, control, webhook_routes):
+    for module in (
+        oauth_endpoints, me, patients, documents, notes, webhooks, files, openapi, control, faults, webhook_routes
+    ):
         routes.extend(module.routes())
     return routes
 
@@ -72,7 +74,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
 def context_installers() -> list:  # type: ignore[type-arg]
     """Optional parts that attach themselves to a context (the webhook sender, API faults)."""
-    installers = []
+    installers = [faults.install]
     try:
         from mock_server.webhooks.install import install as install_webhooks
     except ImportError:  # pragma: no cover - the sender is part of the package once issue 3 lands
