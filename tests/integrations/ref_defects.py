@@ -49,6 +49,11 @@ DEFECTS: dict[str, Defect] = {
         Defect("first-event-only", "batch-events", "processes only events[0] of a delivery"),
         Defect("crash-unknown-event", "unknown-events", "answers 500 when a delivery contains an unknown action"),
         Defect("ignore-notes", "note-events", "answers 500 to deliveries that contain new_note"),
+        Defect(
+            "fragile-payloads",
+            "unusual-payloads",
+            "answers 500 when a patient name is not plain ASCII or longer than 100 characters, or a field is null",
+        ),
         Defect("accept-forged", "signature", "skips signature verification even with --verify-signatures"),
         Defect(
             "reserialize-body",

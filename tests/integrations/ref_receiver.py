@@ -120,6 +120,8 @@ class Receiver:
             return 500, {"error": "unknown action"}, []
         if self.defects.on("ignore-notes") and any(a in NOTE_ACTIONS for a in actions):
             return 500, {"error": "notes are not supported"}, []
+        if self.defects.on("fragile-payloads") and any(_unusual(event) for event in events):
+            return 500, {"error": "cannot parse this document"}, []
         if self.defects.on("first-event-only"):
             events = events[:1]
         if self.defects.on("fail-first"):
@@ -141,3 +143,13 @@ class Receiver:
                 log.exception("worker %d: event %r crashed", number, event.get("id"))
             finally:
                 self.queue.task_done()
+
+
+def _unusual(event: dict[str, Any]) -> bool:
+    """What a fragile importer chokes on: non-ASCII or long names, null fields."""
+    document = (event.get("metadata") or {}).get("document") or {}
+    patient = document.get("patient") or {}
+    names = [patient.get("firstName"), patient.get("lastName")]
+    if any(value is None for value in patient.values()):
+        return True
+    return any(isinstance(n, str) and (not n.isascii() or len(n) > 100) for n in names)
