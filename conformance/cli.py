@@ -55,6 +55,11 @@ def conformance() -> None:
     "--client-secret", default=None, help="Client secret of the harness's mock (already-running integration)."
 )
 @click.option("--webhook-secret", default=None, help="Webhook signing secret of the harness's mock.")
+@click.option(
+    "--refresh-token",
+    default=None,
+    help="Refresh token an already-running integration was configured with; the harness's mock registers it.",
+)
 @click.option("--seed", type=int, default=None, help="Seed of generated data (default: the first scenario's, or 1).")
 @click.option(
     "--timeout", type=float, default=300.0, show_default=True, help="Global limit for the whole run, seconds."
@@ -74,6 +79,7 @@ def run_command(
     mock_port: int | None,
     client_secret: str | None,
     webhook_secret: str | None,
+    refresh_token: str | None,
     seed: int | None,
     timeout: float,
     startup_timeout: float,

@@ -48,6 +48,8 @@ class RunConfig:
     rate_limit_interval: int = 3
     client_secret: str | None = None
     webhook_secret: str | None = None
+    refresh_token: str | None = None
+    """The refresh token an already-running integration was configured with; registered in the mock."""
     extra_env: dict[str, str] = field(default_factory=dict)
     progress: Callable[[str], None] | None = None
     """Told a line of progress as the run goes (the CLI shows it live)."""
@@ -120,7 +122,11 @@ def run(config: RunConfig) -> RunResult:
         with _mock(config, seed) as mock_url:
             mock = MockClient(mock_url)
             try:
-                creds = mock.credentials()
+                creds = (
+                    mock.post("/_mock/credentials", {"refresh_token": config.refresh_token})
+                    if config.refresh_token
+                    else mock.credentials()
+                )
                 webhook_id = _webhook(mock, config) if config.mode == "webhook" else None
                 env = {
                     "ASKARA_API_URL": mock_url,

@@ -239,3 +239,22 @@ def test_control_calls_are_not_rate_limited_or_journaled(app_client) -> None:  #
         assert client.get("/_mock/clock").status_code == 200
     assert "x-ratelimit-limit" not in client.get("/_mock/clock").headers
     assert client.get("/_mock/journal").json()["entries"] == []
+
+
+def test_credentials_post_registers_the_refresh_token_of_an_already_running_integration(client) -> None:
+    given = "def502" + "ab" * 40
+    answer = client.post("/_mock/credentials", json={"refresh_token": given})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["refresh_token"] == given
+    token = client.post(
+        "/oauth2/token",
+        json={"grant_type": "refresh_token", "refresh_token": given, "client_id": answer.json()["client_id"],
+              "client_secret": answer.json()["client_secret"]},
+    )
+    assert token.status_code == 200, token.text
+    again = client.post("/_mock/credentials", json={"refresh_token": given})
+    assert again.status_code == 409
+    assert again.headers["content-type"].startswith("application/problem+json")
+    bad = client.post("/_mock/credentials", json={"refresh_token": "short"})
+    assert bad.status_code == 422
+    assert bad.json()["violations"][0]["propertyPath"] == "refresh_token"

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from mock_server.control.common import context, query_bool, query_choice, query_int
+from mock_server.control.common import context, optional_json, query_bool, query_choice, query_int
 from mock_server.errors import BadRequest, Conflict, Violation
 from mock_server.http import json_response
 from mock_server.oauth.tokens import KNOWN_SCOPES, parse_scope
@@ -21,7 +21,7 @@ JOURNAL_KINDS = ("api", "download", "oauth", "page")
 
 def routes() -> list[BaseRoute]:
     return [
-        Route("/_mock/credentials", credentials, methods=["GET"]),
+        Route("/_mock/credentials", credentials, methods=["GET", "POST"]),
         Route("/_mock/clock", clock, methods=["GET"]),
         Route("/_mock/status-reports", status_reports, methods=["GET"]),
         Route("/_mock/journal", journal, methods=["GET"]),
@@ -37,12 +37,22 @@ async def credentials(request: Request) -> Response:
     """What an integration needs to start, with a refresh token freshly issued by this call.
 
     Refresh tokens are single-use and rotate, so each call issues a new family: two harness runs
-    never fight over one token.
+    never fight over one token. ``POST`` with ``{"refresh_token": "..."}`` registers a token an
+    already-running integration was configured with (same answer otherwise).
     """
     ctx = context(request)
+    given: str | None = None
+    scope_text = request.query_params.get("scope")
+    if request.method == "POST":
+        body = await optional_json(request, "control-credentials")
+        given = body.get("refresh_token")
+        scope_text = body.get("scope", scope_text)
+        if given is not None and given in ctx.store.refresh_tokens:
+            message = "This refresh token is already registered; a refresh token is single-use."
+            raise Conflict(message)
     scopes = list(KNOWN_SCOPES)
-    if "scope" in request.query_params:
-        scopes = parse_scope(request.query_params["scope"])
+    if scope_text is not None:
+        scopes = parse_scope(scope_text)
         unknown = [s for s in scopes if s not in KNOWN_SCOPES]
         if unknown or not scopes:
             message = f"Unknown scope {unknown[0]!r}; known scopes: {' '.join(KNOWN_SCOPES)}." if unknown else (
@@ -53,7 +63,7 @@ async def credentials(request: Request) -> Response:
     if not users:
         raise Conflict("No clinician is seeded in this mock, so no refresh token can be issued.")
     base = ctx.settings.base_url
-    pair = ctx.tokens.issue_pair(ctx.settings.client_id, users[0]["uuid"], scopes)
+    pair = ctx.tokens.issue_pair(ctx.settings.client_id, users[0]["uuid"], scopes, refresh_token=given)
     return json_response(
         {
             "client_id": ctx.settings.client_id,

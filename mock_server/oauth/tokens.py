@@ -156,11 +156,23 @@ class TokenService:
 
     # -- token pairs and refresh ---------------------------------------------------------------
 
-    def issue_pair(self, client_id: str, user_id: str, scopes: list[str], family: str | None = None) -> dict[str, Any]:
-        """A token response as Askara's token endpoint answers it."""
+    def issue_pair(
+        self,
+        client_id: str,
+        user_id: str,
+        scopes: list[str],
+        family: str | None = None,
+        *,
+        refresh_token: str | None = None,
+    ) -> dict[str, Any]:
+        """A token response as Askara's token endpoint answers it.
+
+        ``refresh_token`` registers a given string instead of a random one: an integration that is
+        already running was configured with it before this mock started.
+        """
         family = family or uuid.uuid4().hex
         access = self._mint_access(client_id, user_id, scopes, family)
-        refresh = "def502" + secrets.token_hex(64)
+        refresh = refresh_token or "def502" + secrets.token_hex(64)
         self.store.refresh_tokens.put(
             refresh,
             {
