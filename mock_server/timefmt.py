@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 
 def iso(epoch: float) -> str:
-    return datetime.fromtimestamp(int(epoch), tz=UTC).isoformat()
+    return _iso_seconds(int(epoch))
+
+
+@lru_cache(maxsize=16384)
+def _iso_seconds(epoch: int) -> str:
+    """Cached: a list serves the same few stored timestamps on every read (5 us each uncached)."""
+    return datetime.fromtimestamp(epoch, tz=UTC).isoformat()
 
 
 def parse_iso(text: str) -> float:

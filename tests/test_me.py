@@ -1,0 +1,58 @@
+"""``/me``: GET (reference) and POST (quickstart) both answer the REF-USER shape."""
+
+from __future__ import annotations
+
+import re
+
+from conftest import access_token
+from starlette.testclient import TestClient
+
+REF_USER_FIELDS = {
+    "uuid", "email", "firstName", "lastName", "phone", "gender", "isVerified", "rpps", "am", "language", "timezone",
+    "languageSpoken", "languageDocument", "languageSpokenAutoDetect", "organization", "organizationRole",
+}  # fmt: skip
+
+
+def _auth(client: TestClient, scope: str = "profile") -> dict[str, str]:
+    return {"Authorization": f"Bearer {access_token(client, scope)}"}
+
+
+def test_get_me_answers_the_reference_shape(client: TestClient) -> None:
+    response = client.get("/me", headers=_auth(client))
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == REF_USER_FIELDS
+    user = client.app.state.mock.store.users.values()[0]  # type: ignore[attr-defined]
+    assert body["uuid"] == user["uuid"]
+    assert re.fullmatch(r"\d{11}", body["rpps"])
+    assert body["language"] == "fr" and body["timezone"] == "Europe/Paris"
+    assert body["organizationRole"] in ("ROLE_ORGANIZATION_ADMIN", "ROLE_ORGANIZATION_MEMBER")
+    org = body["organization"]
+    assert org["country"] == "FR" and org["timezone"] == "Europe/Paris"
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00", org["createdAt"])
+    assert not [key for key in body if key.startswith("_")]
+
+
+def test_post_me_answers_like_get(client: TestClient) -> None:
+    headers = _auth(client)
+    assert client.post("/me", headers=headers).json() == client.get("/me", headers=headers).json()
+
+
+def test_me_needs_the_profile_scope(client: TestClient) -> None:
+    response = client.get("/me", headers=_auth(client, "read:documents"))
+    assert response.status_code == 403
+    assert 'error="insufficient_scope"' in response.headers["www-authenticate"]
+    assert 'scope="profile"' in response.headers["www-authenticate"]
+
+
+def test_me_needs_a_token(client: TestClient) -> None:
+    assert client.get("/me").status_code == 401
+
+
+def test_me_as_jsonld(client: TestClient) -> None:
+    response = client.get("/me", headers={**_auth(client), "Accept": "application/ld+json"})
+    assert response.headers["content-type"].startswith("application/ld+json")
+    body = response.json()
+    assert body["@context"] == "/contexts/User"
+    assert body["@id"] == f"/users/{body['uuid']}" and body["@type"] == "User"
