@@ -113,7 +113,8 @@ class Table:
         self._backend = backend
         self._rows: dict[str, Record] = {}
         self.max_entries = max_entries
-        self._keep = keep
+        self.keep = keep
+        """Records this predicate protects are never evicted; owners may set it after construction."""
         self.dropped = 0
 
     def __len__(self) -> int:
@@ -166,14 +167,17 @@ class Table:
     def _evict(self) -> None:
         assert self.max_entries is not None
         excess = len(self._rows) - self.max_entries
-        for key in list(self._rows):
-            if excess <= 0:
+        # Walk from the oldest and stop at the last victim: copying every key (10k journal entries)
+        # on each put cost more than the rest of a request once the table was full.
+        victims: list[str] = []
+        for key, record in self._rows.items():
+            if len(victims) >= excess:
                 break
-            if self._keep is not None and self._keep(self._rows[key]):
-                continue
+            if self.keep is None or not self.keep(record):
+                victims.append(key)
+        for key in victims:
             self.delete(key)
             self.dropped += 1
-            excess -= 1
 
 
 class Store:

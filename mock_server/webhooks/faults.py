@@ -1,0 +1,117 @@
+"""The delivery fault kinds: duplicate, out_of_order, concurrent, forged_signature.
+
+They live in the shared fault list of :mod:`mock_server.faults` (``store.meta["faults"]``, so
+they survive a restart with ``--state`` and show in ``GET /_mock/faults``). Each applies to the
+next ``count`` events that have at least one subscribed webhook, then disarms itself: an event
+nobody receives does not use a fault up.
+
+* ``duplicate`` ``{count=1, copies=2, delay=0}``: each delivery of the event is sent ``copies``
+  times in all; the extra copies go right after the first attempt (``delay`` 0) or ``delay``,
+  ``2*delay``... mock seconds after it.
+* ``out_of_order`` ``{count=1}``: the next event is held back until the one after it has been
+  sent, so the receiver sees them swapped.
+* ``concurrent`` ``{count=1, copies=2}``: the first attempt of the event's deliveries goes out
+  as ``copies`` simultaneous requests.
+* ``forged_signature`` ``{mode, count=1}``: every attempt of the event's deliveries is signed
+  wrongly in ``mode`` (see :mod:`mock_server.webhooks.signing`); arming it turns signing on.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from mock_server import faults as fault_list
+from mock_server.context import MockContext
+from mock_server.errors import ValidationFailed, Violation
+from mock_server.store import Record
+from mock_server.webhooks.signing import FORGE_MODES, ensure_webhook_secret
+
+PER_EVENT_KINDS = ("duplicate", "concurrent", "forged_signature")
+KINDS = ("duplicate", "out_of_order", "concurrent", "forged_signature")
+MAX_COPIES = 20
+MAX_DELAY = 86_400.0
+
+_ALLOWED: dict[str, tuple[str, ...]] = {
+    "duplicate": ("count", "copies", "delay"),
+    "out_of_order": ("count",),
+    "concurrent": ("count", "copies"),
+    "forged_signature": ("count", "mode"),
+}
+
+
+def check(ctx: MockContext, body: dict[str, Any]) -> dict[str, Any]:
+    """The ``fault_kinds`` handler: check the parameters, answer ``remaining`` and full ``params``."""
+    kind = str(body.get("kind"))
+    params = {key: value for key, value in body.items() if key != "kind"}
+    violations: list[Violation] = []
+    for key in params:
+        if key not in _ALLOWED[kind]:
+            allowed = ", ".join(_ALLOWED[kind])
+            violations.append(Violation(key, f"This field is not allowed for kind {kind!r} (allowed: {allowed}).",
+                                        "additional_property"))
+    count = _integer(params, "count", 1, 1, 1_000_000, violations)
+    result: dict[str, Any] = {"count": count}
+    if kind in ("duplicate", "concurrent"):
+        result["copies"] = _integer(params, "copies", 2, 2, MAX_COPIES, violations)
+    if kind == "duplicate":
+        delay = params.get("delay", 0)
+        if isinstance(delay, bool) or not isinstance(delay, int | float) or not 0 <= delay <= MAX_DELAY:
+            violations.append(Violation("delay", f"This value should be a number of mock seconds between 0 and "
+                                                 f"{MAX_DELAY:g}; got {delay!r}.", "range"))
+        else:
+            result["delay"] = float(delay)
+    if kind == "forged_signature":
+        mode = params.get("mode")
+        if mode not in FORGE_MODES:
+            violations.append(Violation("mode", f"This value should be one of {', '.join(FORGE_MODES)}; got {mode!r}.",
+                                        "choice" if mode is not None else "required"))
+        result["mode"] = mode
+    if violations:
+        raise ValidationFailed("\n".join(f"{v.property_path}: {v.message}" for v in violations), violations=violations)
+    if kind == "forged_signature":
+        ensure_webhook_secret(ctx)
+    return {"remaining": count, "params": result}
+
+
+def arm(ctx: MockContext, kind: str, **params: Any) -> Record:
+    """Arm a delivery fault from Python (tests), exactly as ``POST /_mock/faults`` would."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown delivery fault kind {kind!r}; known: {', '.join(KINDS)}")
+    record: Record = {"id": "flt_" + uuid.uuid4().hex[:16], "kind": kind, "params": params, "remaining": 1,
+                      "created_at": ctx.clock.now()}
+    record.update(check(ctx, {"kind": kind, **params}))
+    return fault_list.add(ctx, record)
+
+
+def take_for_event(ctx: MockContext) -> dict[str, dict[str, Any]]:
+    """Spend one use of each armed per-event kind: ``{kind: params + fault_id}``."""
+    taken: dict[str, dict[str, Any]] = {}
+    for kind in PER_EVENT_KINDS:
+        record = fault_list.take(ctx, kind)
+        if record is not None:
+            taken[kind] = {**record.get("params", {}), "fault_id": record["id"]}
+    return taken
+
+
+def out_of_order_armed(ctx: MockContext) -> bool:
+    return bool(fault_list.active(ctx, "out_of_order"))
+
+
+def spend_out_of_order(ctx: MockContext) -> Record | None:
+    return fault_list.take(ctx, "out_of_order")
+
+
+def register(ctx: MockContext) -> None:
+    kinds = ctx.extensions.setdefault("fault_kinds", {})
+    for kind in KINDS:
+        kinds[kind] = check
+
+
+def _integer(params: dict[str, Any], name: str, default: int, low: int, high: int, violations: list[Violation]) -> int:
+    value = params.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        violations.append(Violation(name, f"This value should be an integer between {low} and {high}; got {value!r}.",
+                                    "range"))
+        return default
+    return value

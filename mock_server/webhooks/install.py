@@ -1,0 +1,23 @@
+"""Attach the webhook sender to a new context: listener, lifecycle hooks, callbacks, fault kinds."""
+
+from __future__ import annotations
+
+from mock_server.context import MockContext
+from mock_server.webhooks import faults
+from mock_server.webhooks.sender import WebhookSender, is_protected
+from mock_server.webhooks.signing import restore_webhook_secret
+
+
+def install(ctx: MockContext) -> None:
+    """Called by ``create_app`` for every new app (nothing is shared between two mocks)."""
+    restore_webhook_secret(ctx)
+    sender = WebhookSender(ctx)
+    ctx.store.deliveries.keep = is_protected
+    ctx.event_listeners.append(sender.on_event)
+    ctx.extensions.setdefault("startup", []).append(sender.startup)
+    ctx.extensions.setdefault("shutdown", []).append(sender.shutdown)
+    ctx.extensions["sender"] = sender
+    ctx.extensions["on_webhook_deleted"] = sender.on_webhook_deleted
+    ctx.extensions["on_webhook_changed"] = sender.on_webhook_changed
+    ctx.extensions["on_reset"] = sender.on_reset
+    faults.register(ctx)
