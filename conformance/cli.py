@@ -100,7 +100,9 @@ def run_command(
     try:
         loaded = [load(name) for name in scenarios] if scenarios else standard_suite()
     except ScenarioError as exc:
-        console.print(f"[red]Scenario error[/]\n{exc}")
+        from rich.markup import escape
+
+        console.print(f"[red]Scenario error[/]\n{escape(str(exc))}")
         sys.exit(EXIT_NOT_RUN)
     config = RunConfig(
         target_url=target_url,

@@ -264,7 +264,7 @@ def wait(runtime: StepRuntime, args: dict[str, Any]) -> None:
 
         _until(runtime, timeout, seen, f"{count} {until} on {path or 'any path'}")
     else:
-        _wait_idle(runtime, float(args.get("quiet", 0.3)), timeout)
+        _wait_idle(runtime, float(args.get("quiet", 0.2)), timeout)
 
 
 def _settle_deliveries(runtime: StepRuntime) -> bool:

@@ -14,6 +14,11 @@ nobody receives does not use a fault up.
   as ``copies`` simultaneous requests.
 * ``forged_signature`` ``{mode, count=1}``: every attempt of the event's deliveries is signed
   wrongly in ``mode`` (see :mod:`mock_server.webhooks.signing`); arming it turns signing on.
+* ``lost_ack`` ``{count=1}``: the first attempt of the event's deliveries reaches the receiver,
+  but its answer is treated as lost (a network failure after the request was sent), so the
+  delivery is retried as Askara would: the receiver must not import twice.
+* ``batch`` ``{count=2}``: the next ``count`` events go out together, in one delivery per
+  webhook, sent when the last of them arrives.
 """
 
 from __future__ import annotations
@@ -27,8 +32,8 @@ from mock_server.errors import ValidationFailed, Violation
 from mock_server.store import Record
 from mock_server.webhooks.signing import FORGE_MODES, ensure_webhook_secret
 
-PER_EVENT_KINDS = ("duplicate", "concurrent", "forged_signature")
-KINDS = ("duplicate", "out_of_order", "concurrent", "forged_signature")
+PER_EVENT_KINDS = ("duplicate", "concurrent", "forged_signature", "lost_ack", "batch")
+KINDS = ("duplicate", "out_of_order", "concurrent", "forged_signature", "lost_ack", "batch")
 MAX_COPIES = 20
 MAX_DELAY = 86_400.0
 
@@ -37,6 +42,8 @@ _ALLOWED: dict[str, tuple[str, ...]] = {
     "out_of_order": ("count",),
     "concurrent": ("count", "copies"),
     "forged_signature": ("count", "mode"),
+    "lost_ack": ("count",),
+    "batch": ("count",),
 }
 
 
@@ -50,7 +57,8 @@ def check(ctx: MockContext, body: dict[str, Any]) -> dict[str, Any]:
             allowed = ", ".join(_ALLOWED[kind])
             violations.append(Violation(key, f"This field is not allowed for kind {kind!r} (allowed: {allowed}).",
                                         "additional_property"))
-    count = _integer(params, "count", 1, 1, 1_000_000, violations)
+    low, default = (2, 2) if kind == "batch" else (1, 1)
+    count = _integer(params, "count", default, low, 1_000_000 if kind != "batch" else 100, violations)
     result: dict[str, Any] = {"count": count}
     if kind in ("duplicate", "concurrent"):
         result["copies"] = _integer(params, "copies", 2, 2, MAX_COPIES, violations)
@@ -90,7 +98,7 @@ def take_for_event(ctx: MockContext) -> dict[str, dict[str, Any]]:
     for kind in PER_EVENT_KINDS:
         record = fault_list.take(ctx, kind)
         if record is not None:
-            taken[kind] = {**record.get("params", {}), "fault_id": record["id"]}
+            taken[kind] = {**record.get("params", {}), "fault_id": record["id"], "last": record.get("remaining") == 1}
     return taken
 
 

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mock_server.errors import BadRequest, Violation
-from mock_server.http import json_response
+from mock_server.http import json_response, read_json
 from mock_server.store import Record
 from mock_server.webhooks.sender import WebhookSender
 
@@ -95,10 +95,18 @@ async def redeliver(request: Request) -> Response:
     return json_response(_sender(request).redeliver(request.path_params["delivery_id"]), 202)
 
 
+async def send_raw(request: Request) -> Response:
+    """``POST /_mock/webhooks/{uuid}/send`` ``{"events": [...]}``: deliver hand-made events (an
+    unknown action, an unusual payload) like any delivery; 202 with the delivery."""
+    body = await read_json(request, "control-webhook-send")
+    return json_response(_sender(request).send_raw(request.path_params["webhook_id"], body["events"]), 202)
+
+
 def routes() -> list[BaseRoute]:
     return [
         Route("/_mock/deliveries", list_deliveries, methods=["GET"]),
         Route("/_mock/deliveries/{delivery_id}", get_delivery, methods=["GET"]),
         Route("/_mock/deliveries/{delivery_id}/redeliver", redeliver, methods=["POST"]),
         Route("/_mock/failures", list_failures, methods=["GET"]),
+        Route("/_mock/webhooks/{webhook_id}/send", send_raw, methods=["POST"]),
     ]

@@ -17,6 +17,7 @@ recorded: a mock killed mid-attempt re-arms it on start-up (same time, same body
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import time
 import uuid
@@ -53,6 +54,8 @@ class WebhookSender:
         self.wall = wall
         """Real time, for ``wall`` in attempts and signature timestamps (never the mock clock)."""
         self._open_batches: dict[str, str] = {}
+        self._fault_batches: dict[tuple[str, str], str] = {}
+        """Deliveries gathering the events of a ``batch`` fault, by (webhook, fault id)."""
         self._waiting: dict[str, list[str]] = {}
         self._seq = itertools.count(1)
         self.limiter = DestinationLimiter(100)
@@ -100,23 +103,24 @@ class WebhookSender:
     def _add(self, webhook: Record, event_id: str, payload: Record, applied: dict[str, Any], after: str | None) -> str:
         now = self.clock.now()
         window = self.settings.batch_window
-        if window > 0 and after is None:
-            open_id = self._open_batches.get(webhook["uuid"])
-            record = self.store.deliveries.get(open_id) if open_id else None
-            if record is not None and record["state"] == "pending" and not record["attempts"] and (
-                now < (record.get("batch_open_until") or 0)
-            ):
-                envelope = orjson.loads(record["body"])
-                envelope["events"].append(payload)
-                record["body"] = orjson.dumps(envelope).decode()
-                record["event_ids"].append(event_id)
-                record["resource_ids"].append(payload.get("id"))
-                record["actions"].append(payload.get("action"))
-                _merge_faults(record, applied)
-                self.store.deliveries.save(record["id"])
-                return str(record["id"])
+        batch = applied.get("batch")
+        gathering = self._gathering(webhook, batch, window, after, now)
+        if gathering is not None:
+            envelope = orjson.loads(gathering["body"])
+            envelope["events"].append(payload)
+            gathering["body"] = orjson.dumps(envelope).decode()
+            gathering["event_ids"].append(event_id)
+            gathering["resource_ids"].append(payload.get("id"))
+            gathering["actions"].append(payload.get("action"))
+            _merge_faults(gathering, applied)
+            self.store.deliveries.save(gathering["id"])
+            if batch is not None and batch.get("last"):
+                self._close_fault_batch(webhook, batch, gathering)
+            return str(gathering["id"])
         delivery_id = "dlv_" + uuid.uuid4().hex
-        due = now + window if window > 0 and after is None else now
+        windowed = window > 0 and after is None and batch is None
+        held = after is not None or (batch is not None and not batch.get("last"))
+        due = now + window if windowed else now
         record = {
             "id": delivery_id,
             "webhook_id": webhook["uuid"],
@@ -127,11 +131,11 @@ class WebhookSender:
             "body": orjson.dumps({"events": [payload], "meta": {"webhook_id": webhook["uuid"]}}).decode(),
             "state": "pending",
             "created_at": now,
-            "next_attempt_at": None if after else due,
+            "next_attempt_at": None if held else due,
             "attempts": [],
             "fault": None,
             "fault_params": {},
-            "batch_open_until": due if window > 0 and after is None else None,
+            "batch_open_until": due if windowed else None,
             "after": after,
             "pending_copies": [],
         }
@@ -139,11 +143,69 @@ class WebhookSender:
         self.store.deliveries.put(delivery_id, record)
         if after:
             self._waiting.setdefault(after, []).append(delivery_id)
+        elif held:
+            self._fault_batches[(webhook["uuid"], batch["fault_id"])] = delivery_id  # type: ignore[index]
         else:
-            if window > 0:
+            if windowed:
                 self._open_batches[webhook["uuid"]] = delivery_id
             self._arm(delivery_id, due, "scheduled")
         return delivery_id
+
+    def _gathering(
+        self, webhook: Record, batch: dict[str, Any] | None, window: float, after: str | None, now: float
+    ) -> Record | None:
+        """The pending delivery this event joins: a ``batch`` fault's, or the webhook's open window."""
+        if batch is not None:
+            open_id = self._fault_batches.get((webhook["uuid"], batch["fault_id"]))
+            record = self.store.deliveries.get(open_id) if open_id else None
+            return record if record is not None and record["state"] == "pending" and not record["attempts"] else None
+        if window <= 0 or after is not None:
+            return None
+        open_id = self._open_batches.get(webhook["uuid"])
+        record = self.store.deliveries.get(open_id) if open_id else None
+        if record is not None and record["state"] == "pending" and not record["attempts"] and (
+            now < (record.get("batch_open_until") or 0)
+        ):
+            return record
+        return None
+
+    def _close_fault_batch(self, webhook: Record, batch: dict[str, Any], record: Record) -> None:
+        """The last event of a ``batch`` fault arrived: send the gathered delivery now."""
+        self._fault_batches.pop((webhook["uuid"], batch["fault_id"]), None)
+        now = self.clock.now()
+        record["next_attempt_at"] = now
+        self.store.deliveries.save(record["id"])
+        self._arm(record["id"], now, "scheduled")
+
+    def send_raw(self, webhook_id: str, events: list[Record]) -> Record:
+        """Deliver arbitrary ``events[]`` to one webhook (unknown actions, hand-made or unusual
+        payloads), with the same envelope, signature, retries and record as any delivery."""
+        webhook = self.store.webhooks.require(webhook_id, "Webhook")
+        if not webhook.get("active"):
+            raise Conflict(f'Webhook "{webhook_id}" is inactive: an inactive webhook receives nothing.')
+        now = self.clock.now()
+        delivery_id = "dlv_" + uuid.uuid4().hex
+        record: Record = {
+            "id": delivery_id,
+            "webhook_id": webhook_id,
+            "url": webhook.get("url"),
+            "event_ids": ["raw_" + uuid.uuid4().hex[:16] for _ in events],
+            "resource_ids": [str(e.get("id")) for e in events],
+            "actions": [e.get("action") for e in events],
+            "body": orjson.dumps({"events": events, "meta": {"webhook_id": webhook_id}}).decode(),
+            "state": "pending",
+            "created_at": now,
+            "next_attempt_at": now,
+            "attempts": [],
+            "fault": "raw",
+            "fault_params": {},
+            "batch_open_until": None,
+            "after": None,
+            "pending_copies": [],
+        }
+        self.store.deliveries.put(delivery_id, record)
+        self._arm(delivery_id, now, "scheduled")
+        return record
 
     # -- attempts -----------------------------------------------------------------------------
 
@@ -175,6 +237,8 @@ class WebhookSender:
         else:
             results = await asyncio.gather(*(self._send(record, webhook) for _ in range(copies)))
         main = results[0]
+        if first and "lost_ack" in params and main["_outcome"].ok:
+            main = _lose_answer(main)
         self._record(record, kind, scheduled_at, main)
         for extra in results[1:]:
             self._record(record, "concurrent", scheduled_at, extra)
@@ -343,6 +407,7 @@ class WebhookSender:
             if key is not None and key.startswith(("delivery:", "redeliver:")):
                 self.timers.cancel(key)
         self._open_batches.clear()
+        self._fault_batches.clear()
         self._waiting.clear()
         self.store.deliveries.clear()
         self.store.deliveries.dropped = 0
@@ -377,6 +442,12 @@ class WebhookSender:
         """Stop the timers first, so no attempt opens a new session after the transport closed."""
         await self.timers.stop()
         await self.transport.close()
+
+
+def _lose_answer(fields: Record) -> Record:
+    """The ``lost_ack`` fault: the receiver answered, but the sender never saw it."""
+    outcome = dataclasses.replace(fields["_outcome"], failure="lost_ack", error="answer lost (lost_ack fault)")
+    return {**fields, "failure": "lost_ack", "error": outcome.error, "_outcome": outcome}
 
 
 def _copy_key(delivery_id: str, due: float) -> str:
