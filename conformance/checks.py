@@ -313,8 +313,11 @@ def expired_url(observation: Observation) -> tuple[Status, str, list[dict[str, A
     return "passed", f"{len(documents)} expired links renewed and imported", []
 
 
-def _expiry_moments(observation: Observation) -> bool:
-    return bool(observation.faults_of("expire_tokens")) or any(j >= TOKEN_LIFETIME for j in observation.clock_jumps)
+def _expiry_moment(observation: Observation) -> float | None:
+    """Mock time at which access tokens first expired in this scenario, if they did."""
+    moments = [float(f.record.get("created_at", 0)) for f in observation.faults_of("expire_tokens")]
+    moments += [at for seconds, at in observation.clock_jumps_at if seconds >= TOKEN_LIFETIME]
+    return min(moments) if moments else None
 
 
 def _refreshes(observation: Observation) -> list[dict[str, Any]]:
@@ -323,11 +326,12 @@ def _refreshes(observation: Observation) -> list[dict[str, Any]]:
 
 @check("token-refresh", "an expired access token is refreshed, and work goes on")
 def token_refresh(observation: Observation) -> tuple[Status, str, list[dict[str, Any]]]:
-    if not _expiry_moments(observation):
+    expired_at = _expiry_moment(observation)
+    if expired_at is None:
         return _skip("no access token expired in this scenario")
-    unauthorized = [e for e in observation.api_requests() if e.get("status") == 401]
-    refreshed = [e for e in _refreshes(observation) if e.get("status") == 200]
-    confirmed = [r for r in observation.reports if r.get("success") is not None]
+    unauthorized = [e for e in observation.api_requests() if e.get("status") == 401 and e.get("at", 0) >= expired_at]
+    refreshed = [e for e in _refreshes(observation) if e.get("status") == 200 and e.get("at", 0) >= expired_at]
+    confirmed = [r for r in observation.reports if r.get("success") is not None and r.get("at", 0) >= expired_at]
     if not refreshed:
         return (
             "failed",
@@ -525,20 +529,22 @@ def signature(observation: Observation) -> tuple[Status, str, list[dict[str, Any
                     }
                 )
     refused_valid = [
-        d
+        d["id"]
         for d in observation.deliveries
-        if not d.get("fault") and any(a.get("status") in (400, 401, 403) for a in d.get("attempts", []))
+        if observation.forgery(d) in (None, "rotated")
+        and any(a.get("status") in (400, 401, 403) for a in d.get("attempts", []))
     ]
+    hint = (
+        f"{len(refused_valid)} validly signed deliveries were refused: the usual cause is verifying a "
+        "re-serialised JSON body instead of the raw bytes received"
+    )
     if refused_valid:
-        problems.append(
-            {
-                "problem": "valid signed deliveries were refused; the usual cause is verifying a "
-                "re-serialised JSON body instead of the raw bytes received",
-                "deliveries": [d.get("id") for d in refused_valid],
-            }
-        )
+        problems.append({"problem": hint, "deliveries": refused_valid})
     if problems:
-        return "failed", problems[0]["problem"], problems
+        message = problems[0]["problem"]
+        if refused_valid and message != hint:
+            message += f"; {hint}"
+        return "failed", message, problems
     return "passed", f"{len(signed)} signature cases handled", []
 
 

@@ -37,7 +37,8 @@ class Observation:
     triggered: list[dict[str, Any]] = field(default_factory=list)
     raw_sends: list[dict[str, Any]] = field(default_factory=list)
     fuzz_deliveries: list[str] = field(default_factory=list)
-    clock_jumps: list[float] = field(default_factory=list)
+    clock_jumps_at: list[tuple[float, float]] = field(default_factory=list)
+    """(seconds jumped, mock time after the jump)."""
     step_problems: list[str] = field(default_factory=list)
     integration_exit: int | None = None
 

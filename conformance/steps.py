@@ -169,8 +169,8 @@ def fault(runtime: StepRuntime, args: dict[str, Any]) -> None:
 
 @step("advance")
 def advance(runtime: StepRuntime, seconds: float) -> None:
-    runtime.mock.advance(float(seconds))
-    runtime.observation.clock_jumps.append(float(seconds))
+    answer = runtime.mock.advance(float(seconds))
+    runtime.observation.clock_jumps_at.append((float(seconds), float(answer.get("now", 0))))
 
 
 @step("observe")
@@ -228,7 +228,7 @@ def _until(runtime: StepRuntime, timeout: float, condition: Callable[[], bool], 
 
 @step("wait")
 def wait(runtime: StepRuntime, args: dict[str, Any]) -> None:
-    until, timeout = args["until"], float(args.get("timeout", 8.0))
+    until, timeout = args["until"], float(args.get("timeout", 5.0))
     documents = runtime.refs(args.get("document")) if "document" in args else runtime.triggered_documents()
     if until == "status-reports":
 
