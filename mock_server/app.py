@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Match, Route
 
 from mock_server import control, faults, files, openapi
 from mock_server.context import MockContext
@@ -22,6 +22,7 @@ from mock_server.resources import documents, me, notes, patients, webhooks
 from mock_server.seed import seed_store
 from mock_server.settings import Settings
 from mock_server.webhooks import routes as webhook_routes
+from mock_server.webhooks.install import install as install_webhooks
 
 logger = logging.getLogger("askara_mock")
 
@@ -72,15 +73,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return app
 
 
-def context_installers() -> list:  # type: ignore[type-arg]
-    """Optional parts that attach themselves to a context (the webhook sender, API faults)."""
-    installers = [faults.install]
-    try:
-        from mock_server.webhooks.install import install as install_webhooks
-    except ImportError:  # pragma: no cover - the sender is part of the package once issue 3 lands
-        return installers
-    installers.append(install_webhooks)
-    return installers
+def context_installers() -> list[Callable[[MockContext], None]]:
+    """Parts that attach themselves to a new context: API faults, then the webhook sender."""
+    return [faults.install, install_webhooks]
 
 
 async def _problem_handler(request: Request, exc: Exception) -> Response:
@@ -105,16 +100,28 @@ async def _http_exception_handler(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         return problem_response(request, NotFound(f'No route found for "{request.method} {request.url.path}".'))
     if exc.status_code == 405:
+        allow = _allowed_methods(request) or (exc.headers or {}).get("Allow")
         error = MethodNotAllowed(
             f'No route found for "{request.method} {request.url.path}": Method Not Allowed'
-            + (f" (Allow: {exc.headers.get('Allow')})." if exc.headers and exc.headers.get("Allow") else ".")
+            + (f" (Allow: {allow})." if allow else ".")
         )
         error.headers.update(exc.headers or {})
+        if allow:
+            error.headers["Allow"] = allow
         return problem_response(request, error)
     error = ProblemError(str(exc.detail), headers=dict(exc.headers or {}))
     error.status = exc.status_code
     error.title = "Error"
     return problem_response(request, error)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method routed at this path: Starlette's own ``Allow`` names only the first route's (one per method)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.methods and route.matches(request.scope)[0] != Match.NONE:
+            methods |= route.methods
+    return ", ".join(sorted(methods))
 
 
 async def _unexpected_handler(request: Request, exc: Exception) -> Response:

@@ -115,6 +115,7 @@ def install(ctx: MockContext) -> None:
         }
     )
     ctx.extensions["api_faults"] = _RouteFaults(ctx)
+    ctx.extensions.setdefault("on_reset", []).append(lambda: clear(ctx))
     ctx.extensions["download_fault"] = _download_fault(ctx)
     ctx.extensions.setdefault("event_transforms", []).append(_expired_link_transform(ctx))
 

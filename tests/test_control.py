@@ -220,10 +220,13 @@ def test_reset_goes_back_to_the_seeded_state(app_client) -> None:  # type: ignor
         last = client.get("/webhooks", headers=headers)
     assert last.status_code == 429
     calls: list[str] = []
-    ctx.extensions["on_reset"] = lambda: calls.append("reset")
+    ctx.extensions["on_reset"].append(lambda: calls.append("reset"))
+    client.post("/_mock/faults", json={"kind": "drain_bucket"})
+    client.post("/_mock/faults", json={"kind": "download", "mode": "error", "count": 3})
     answer = client.post("/_mock/reset")
     assert answer.status_code == 200
     assert calls == ["reset"]
+    assert client.get("/_mock/faults").json() in ([], {"items": []})  # faults are state too
     assert sorted(d["uuid"] for d in ctx.store.documents) == seeded
     assert sorted(p["uuid"] for p in ctx.store.patients) == seeded_patients
     assert len(ctx.store.webhooks) == 0

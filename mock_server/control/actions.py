@@ -132,8 +132,7 @@ async def reset(request: Request) -> Response:
             table.dropped = 0
     seed_store(ctx)
     ctx.rate_limiter.reset()
-    hook = ctx.extensions.get("on_reset")
-    if hook is not None:
+    for hook in ctx.extensions.get("on_reset", []):
         result = hook()
         if inspect.isawaitable(result):
             await result

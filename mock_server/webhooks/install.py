@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from mock_server.context import MockContext
 from mock_server.webhooks import faults
-from mock_server.webhooks.sender import WebhookSender, is_protected
+from mock_server.webhooks.records import is_protected
+from mock_server.webhooks.sender import WebhookSender
 from mock_server.webhooks.signing import restore_webhook_secret
 
 
@@ -19,5 +20,5 @@ def install(ctx: MockContext) -> None:
     ctx.extensions["sender"] = sender
     ctx.extensions["on_webhook_deleted"] = sender.on_webhook_deleted
     ctx.extensions["on_webhook_changed"] = sender.on_webhook_changed
-    ctx.extensions["on_reset"] = sender.on_reset
+    ctx.extensions.setdefault("on_reset", []).append(sender.on_reset)
     faults.register(ctx)

@@ -17,7 +17,6 @@ recorded: a mock killed mid-attempt re-arms it on start-up (same time, same body
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import itertools
 import time
 import uuid
@@ -30,17 +29,13 @@ from mock_server.context import MockContext
 from mock_server.errors import Conflict
 from mock_server.store import Record
 from mock_server.webhooks import faults
+from mock_server.webhooks.records import copy_key, lose_answer, merge_faults, new_record, public_payload
 from mock_server.webhooks.signing import sign
 from mock_server.webhooks.transport import DestinationLimiter, Outcome, Transport, attempt, default_transport
 
 USER_AGENT = "Askara-Webhooks/1.0 (askara-mock)"
 MAIN_KINDS = ("scheduled", "retry")
 HELD_KEY = "webhook_held_event"
-
-
-def is_protected(record: Record) -> bool:
-    """Pending and failed deliveries are never evicted from the bounded log."""
-    return record.get("state") in ("pending", "failed")
 
 
 class WebhookSender:
@@ -96,7 +91,7 @@ class WebhookSender:
         if not targets:
             return {}
         applied = faults.take_for_event(self.ctx)
-        payload = _public(event["payload"])
+        payload = public_payload(event["payload"])
         after = after or {}
         return {w["uuid"]: self._add(w, event["event_id"], payload, applied, after.get(w["uuid"])) for w in targets}
 
@@ -112,7 +107,7 @@ class WebhookSender:
             gathering["event_ids"].append(event_id)
             gathering["resource_ids"].append(payload.get("id"))
             gathering["actions"].append(payload.get("action"))
-            _merge_faults(gathering, applied)
+            merge_faults(gathering, applied)
             self.store.deliveries.save(gathering["id"])
             if batch is not None and batch.get("last"):
                 self._close_fault_batch(webhook, batch, gathering)
@@ -121,25 +116,17 @@ class WebhookSender:
         windowed = window > 0 and after is None and batch is None
         held = after is not None or (batch is not None and not batch.get("last"))
         due = now + window if windowed else now
-        record = {
-            "id": delivery_id,
-            "webhook_id": webhook["uuid"],
-            "url": webhook.get("url"),
-            "event_ids": [event_id],
-            "resource_ids": [payload.get("id")],
-            "actions": [payload.get("action")],
-            "body": orjson.dumps({"events": [payload], "meta": {"webhook_id": webhook["uuid"]}}).decode(),
-            "state": "pending",
-            "created_at": now,
-            "next_attempt_at": None if held else due,
-            "attempts": [],
-            "fault": None,
-            "fault_params": {},
-            "batch_open_until": due if windowed else None,
-            "after": after,
-            "pending_copies": [],
-        }
-        _merge_faults(record, applied)
+        record = new_record(
+            delivery_id,
+            webhook,
+            [event_id],
+            [payload],
+            now,
+            next_attempt_at=None if held else due,
+            batch_open_until=due if windowed else None,
+            after=after,
+        )
+        merge_faults(record, applied)
         self.store.deliveries.put(delivery_id, record)
         if after:
             self._waiting.setdefault(after, []).append(delivery_id)
@@ -163,8 +150,11 @@ class WebhookSender:
             return None
         open_id = self._open_batches.get(webhook["uuid"])
         record = self.store.deliveries.get(open_id) if open_id else None
-        if record is not None and record["state"] == "pending" and not record["attempts"] and (
-            now < (record.get("batch_open_until") or 0)
+        if (
+            record is not None
+            and record["state"] == "pending"
+            and not record["attempts"]
+            and (now < (record.get("batch_open_until") or 0))
         ):
             return record
         return None
@@ -185,24 +175,8 @@ class WebhookSender:
             raise Conflict(f'Webhook "{webhook_id}" is inactive: an inactive webhook receives nothing.')
         now = self.clock.now()
         delivery_id = "dlv_" + uuid.uuid4().hex
-        record: Record = {
-            "id": delivery_id,
-            "webhook_id": webhook_id,
-            "url": webhook.get("url"),
-            "event_ids": ["raw_" + uuid.uuid4().hex[:16] for _ in events],
-            "resource_ids": [str(e.get("id")) for e in events],
-            "actions": [e.get("action") for e in events],
-            "body": orjson.dumps({"events": events, "meta": {"webhook_id": webhook_id}}).decode(),
-            "state": "pending",
-            "created_at": now,
-            "next_attempt_at": now,
-            "attempts": [],
-            "fault": "raw",
-            "fault_params": {},
-            "batch_open_until": None,
-            "after": None,
-            "pending_copies": [],
-        }
+        event_ids = ["raw_" + uuid.uuid4().hex[:16] for _ in events]
+        record = new_record(delivery_id, webhook, event_ids, events, now, next_attempt_at=now, fault="raw")
         self.store.deliveries.put(delivery_id, record)
         self._arm(delivery_id, now, "scheduled")
         return record
@@ -213,11 +187,11 @@ class WebhookSender:
         self.timers.call_at(due, lambda: self._run(delivery_id, kind, due), key=f"delivery:{delivery_id}")
 
     def _arm_copy(self, delivery_id: str, due: float) -> None:
-        self.timers.call_at(due, lambda: self._run_copy(delivery_id, due), key=_copy_key(delivery_id, due))
+        self.timers.call_at(due, lambda: self._run_copy(delivery_id, due), key=copy_key(delivery_id, due))
 
     def _cancel_copies(self, record: Record) -> None:
         for copy in record.get("pending_copies") or []:
-            self.timers.cancel(_copy_key(record["id"], copy["due"]))
+            self.timers.cancel(copy_key(record["id"], copy["due"]))
 
     async def _run(self, delivery_id: str, kind: str, scheduled_at: float) -> None:
         record = self.store.deliveries.get(delivery_id)
@@ -238,7 +212,7 @@ class WebhookSender:
             results = await asyncio.gather(*(self._send(record, webhook) for _ in range(copies)))
         main = results[0]
         if first and "lost_ack" in params and main["_outcome"].ok:
-            main = _lose_answer(main)
+            main = lose_answer(main)
         self._record(record, kind, scheduled_at, main)
         for extra in results[1:]:
             self._record(record, "concurrent", scheduled_at, extra)
@@ -314,14 +288,26 @@ class WebhookSender:
         if self.settings.webhook_timeout_follows_clock and self.clock.mode == "scaled":
             timeout *= self.clock.scale
         outcome = await attempt(
-            self.transport, str(webhook.get("url")), sent, headers, timeout=timeout,
-            keep_bytes=self.settings.recorded_body_bytes, max_bytes=max(self.settings.max_body_bytes, 1),
+            self.transport,
+            str(webhook.get("url")),
+            sent,
+            headers,
+            timeout=timeout,
+            keep_bytes=self.settings.recorded_body_bytes,
+            max_bytes=max(self.settings.max_body_bytes, 1),
             limiter=self.limiter,
         )
         fields: Record = {
-            "at": at, "wall": wall, "url": webhook.get("url"), "request_headers": headers, "status": outcome.status,
-            "response_body": outcome.body.decode("utf-8", errors="replace"), "latency_ms": outcome.latency_ms,
-            "failure": outcome.failure, "error": outcome.error, "_outcome": outcome,
+            "at": at,
+            "wall": wall,
+            "url": webhook.get("url"),
+            "request_headers": headers,
+            "status": outcome.status,
+            "response_body": outcome.body.decode("utf-8", errors="replace"),
+            "latency_ms": outcome.latency_ms,
+            "failure": outcome.failure,
+            "error": outcome.error,
+            "_outcome": outcome,
         }
         if sent != body:
             fields["request_body"] = sent.decode("utf-8", errors="replace")
@@ -330,8 +316,9 @@ class WebhookSender:
     def _record(self, record: Record, kind: str, scheduled_at: float, fields: Record) -> None:
         fields = dict(fields)
         fields.pop("_outcome", None)
-        record["attempts"].append({"n": len(record["attempts"]) + 1, "kind": kind, "scheduled_at": scheduled_at,
-                                   **fields})
+        record["attempts"].append(
+            {"n": len(record["attempts"]) + 1, "kind": kind, "scheduled_at": scheduled_at, **fields}
+        )
 
     def _save(self, record: Record) -> None:
         if record["id"] in self.store.deliveries:
@@ -353,11 +340,14 @@ class WebhookSender:
         record = self.store.deliveries.require(delivery_id, "Delivery")
         webhook = self.store.webhooks.get(record["webhook_id"])
         if webhook is None:
-            raise Conflict(f'Delivery "{delivery_id}" cannot be redelivered: its webhook '
-                           f'"{record["webhook_id"]}" was deleted.')
+            raise Conflict(
+                f'Delivery "{delivery_id}" cannot be redelivered: its webhook "{record["webhook_id"]}" was deleted.'
+            )
         if not webhook.get("active"):
-            raise Conflict(f'Delivery "{delivery_id}" cannot be redelivered: its webhook '
-                           f'"{record["webhook_id"]}" is inactive (an inactive webhook receives nothing).')
+            raise Conflict(
+                f'Delivery "{delivery_id}" cannot be redelivered: its webhook '
+                f'"{record["webhook_id"]}" is inactive (an inactive webhook receives nothing).'
+            )
         due = self.clock.now()
         key = f"redeliver:{delivery_id}:{next(self._seq)}"
         self.timers.call_at(due, lambda: self._redeliver(delivery_id, due), key=key)
@@ -442,30 +432,3 @@ class WebhookSender:
         """Stop the timers first, so no attempt opens a new session after the transport closed."""
         await self.timers.stop()
         await self.transport.close()
-
-
-def _lose_answer(fields: Record) -> Record:
-    """The ``lost_ack`` fault: the receiver answered, but the sender never saw it."""
-    outcome = dataclasses.replace(fields["_outcome"], failure="lost_ack", error="answer lost (lost_ack fault)")
-    return {**fields, "failure": "lost_ack", "error": outcome.error, "_outcome": outcome}
-
-
-def _copy_key(delivery_id: str, due: float) -> str:
-    return f"delivery:{delivery_id}:copy:{due!r}"
-
-
-def _merge_faults(record: Record, applied: dict[str, Any]) -> None:
-    if not applied:
-        return
-    record["fault_params"] = {**applied, **(record.get("fault_params") or {})}
-    record["fault"] = "+".join(record["fault_params"])
-
-
-def _public(payload: Record) -> Record:
-    """The envelope entry without internal ``_`` keys of the resource (never served publicly)."""
-    metadata = payload.get("metadata")
-    if not isinstance(metadata, dict):
-        return payload
-    clean = {name: {k: v for k, v in value.items() if not k.startswith("_")} if isinstance(value, dict) else value
-             for name, value in metadata.items()}
-    return {**payload, "metadata": clean}

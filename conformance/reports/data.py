@@ -1,0 +1,66 @@
+"""The JSON report: the contract of ``../shared/design.md`` — each check by id with its status and evidence."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from conformance.checks import CHECKS
+from conformance.runner import RunResult
+
+
+def tool_version() -> str:
+    try:
+        return version("askara-mock")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "0+unknown"
+
+
+def to_dict(result: RunResult) -> dict[str, Any]:
+    return {
+        "tool": "askara-mock",
+        "version": tool_version(),
+        "verdict": result.verdict,
+        "exit_code": result.exit_code,
+        "error": result.error,
+        "started_at": result.started_at,
+        "duration_s": round(result.duration_s, 3),
+        "target_url": result.config.target_url,
+        "mock_url": result.mock_url,
+        "mode": result.config.mode,
+        "signatures": result.config.signatures,
+        "summary": {
+            status: sum(1 for c in result.checks if c.status == status) for status in ("passed", "failed", "skipped")
+        },
+        "checks": [
+            {
+                "id": c.check,
+                "title": CHECKS[c.check].title,
+                "status": c.status,
+                "message": c.message,
+                "scenarios": [s for s in c.scenario.split(",") if s],
+                "evidence": c.evidence,
+            }
+            for c in result.checks
+        ],
+        "scenarios": [
+            {
+                "name": o.name,
+                "source": o.source,
+                "status": o.status,
+                "duration_s": round(o.duration_s, 3),
+                "problems": o.problems,
+                "checks": [asdict(r) for r in o.results],
+            }
+            for o in result.scenarios
+        ],
+        "integration": result.integration,
+        "timeline": result.timeline,
+    }
+
+
+def write_json(result: RunResult, path: str | Path) -> None:
+    Path(path).write_text(json.dumps(to_dict(result), indent=2, default=str), encoding="utf-8")

@@ -1,0 +1,39 @@
+"""JUnit XML: one testsuite per scenario, one testcase per check it feeds, readable by any CI."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from conformance.runner import RunResult
+
+
+def to_xml(result: RunResult) -> ET.Element:
+    suites = ET.Element("testsuites", name="askara-mock conformance", time=f"{result.duration_s:.3f}")
+    if result.error:
+        suite = ET.SubElement(suites, "testsuite", name="run", tests="1", failures="0", errors="1", skipped="0")
+        case = ET.SubElement(suite, "testcase", classname="run", name="run")
+        ET.SubElement(case, "error", message=result.error).text = result.error
+    for outcome in result.scenarios:
+        counts = {s: sum(1 for r in outcome.results if r.status == s) for s in ("failed", "skipped")}
+        suite = ET.SubElement(
+            suites, "testsuite", name=outcome.name, tests=str(len(outcome.results)), failures=str(counts["failed"]),
+            errors="0", skipped=str(counts["skipped"]), time=f"{outcome.duration_s:.3f}",
+        )
+        for result_ in outcome.results:
+            case = ET.SubElement(suite, "testcase", classname=f"conformance.{outcome.name}", name=result_.check)
+            if result_.status == "failed":
+                failure = ET.SubElement(case, "failure", message=result_.message, type=result_.check)
+                failure.text = json.dumps(result_.evidence, indent=2, default=str)
+            elif result_.status == "skipped":
+                ET.SubElement(case, "skipped", message=result_.message)
+        if outcome.problems:
+            ET.SubElement(suite, "system-out").text = "\n".join(outcome.problems)
+    return suites
+
+
+def write_junit(result: RunResult, path: str | Path) -> None:
+    tree = ET.ElementTree(to_xml(result))
+    ET.indent(tree)
+    tree.write(Path(path), encoding="utf-8", xml_declaration=True)

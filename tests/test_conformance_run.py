@@ -1,0 +1,152 @@
+"""Run-level promises of ``askara-mock conformance run``, through the real CLI: exit 0 when every
+check passed, 1 when one failed, 2 when the run could not be made (with the reason printed); and
+two runs on one machine at the same time never see each other's state.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from conformance.runner import EXIT_FAILED, EXIT_NOT_RUN, EXIT_PASSED, RunConfig, RunResult, run
+from conformance.scenario import load
+from mock_server.serving import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = ROOT / "tests" / "integrations" / "reference.py"
+CLI = Path(sys.executable).parent / "askara-mock"
+
+
+def reference_command(port: int, data_dir: Path, *defects: str) -> str:
+    command = f"{sys.executable} {REFERENCE} --port {port} --data-dir {data_dir}"
+    return command + "".join(f" --defect {defect}" for defect in defects)
+
+
+def conformance_run(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(CLI), "conformance", "run", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env={**os.environ, "COLUMNS": "400"},  # one line per message, whatever the terminal
+    )
+
+
+def test_exit_0_when_every_check_passed(tmp_path: Path) -> None:
+    port = free_port()
+    done = conformance_run(
+        "--target-url", f"http://127.0.0.1:{port}/webhook",
+        "--start", reference_command(port, tmp_path),
+        "--scenario", "basics", "--timeout", "40",
+    )  # fmt: skip
+    assert done.returncode == EXIT_PASSED, done.stderr
+    assert "PASSED: 5 passed, 0 failed, 13 skipped" in done.stderr
+
+
+def test_exit_1_when_a_check_failed(tmp_path: Path) -> None:
+    port = free_port()
+    done = conformance_run(
+        "--target-url", f"http://127.0.0.1:{port}/webhook",
+        "--start", reference_command(port, tmp_path, "never-confirm"),
+        "--scenario", "basics", "--timeout", "5",  # bounds the wait for reports that never come
+    )  # fmt: skip
+    assert done.returncode == EXIT_FAILED, done.stderr
+    assert "FAILED: 3 passed, 1 failed, 14 skipped" in done.stderr
+    assert "got no POST /documents/{uuid}/status" in done.stderr
+
+
+def test_exit_2_when_the_start_command_exits_at_once(tmp_path: Path) -> None:
+    port = free_port()
+    command = f"{sys.executable} -c \"import sys; print('cannot read my config'); sys.exit(4)\""
+    done = conformance_run(
+        "--target-url", f"http://127.0.0.1:{port}/webhook", "--start", command, "--scenario", "basics",
+        "--timeout", "20",
+    )  # fmt: skip
+    assert done.returncode == EXIT_NOT_RUN, done.stderr
+    assert "The run could not be made" in done.stderr
+    assert "exited with code 4 before listening" in done.stderr
+    assert "cannot read my config" in done.stderr  # the tail of its output, to see why
+
+
+def test_exit_2_when_the_integration_never_listens(tmp_path: Path) -> None:
+    port = free_port()
+    command = f'{sys.executable} -c "import time; time.sleep(60)"'
+    done = conformance_run(
+        "--target-url", f"http://127.0.0.1:{port}/webhook", "--start", command, "--scenario", "basics",
+        "--startup-timeout", "1", "--timeout", "20",
+    )  # fmt: skip
+    assert done.returncode == EXIT_NOT_RUN, done.stderr
+    assert f"did not listen on 127.0.0.1:{port} within 1 s" in done.stderr
+
+
+def test_exit_2_when_nothing_listens_and_there_is_no_start_command() -> None:
+    port = free_port()
+    done = conformance_run("--target-url", f"http://127.0.0.1:{port}/webhook", "--scenario", "basics")
+    assert done.returncode == EXIT_NOT_RUN, done.stderr
+    assert f"nothing listens on 127.0.0.1:{port}" in done.stderr
+
+
+def test_exit_2_with_the_line_when_a_scenario_file_is_invalid(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "name: broken\nchecks: [always-confirm]\nsteps:\n  - trigger: {event: new_document}\n"
+        "  - fault: {kind: dupe}\n",
+        encoding="utf-8",
+    )
+    done = conformance_run("--target-url", "http://127.0.0.1:9/webhook", "--scenario", str(bad))
+    assert done.returncode == EXIT_NOT_RUN, done.stderr
+    assert "Scenario error" in done.stderr
+    assert f"{bad}:5: steps[1].fault.kind: 'dupe' is not one of" in done.stderr.replace("\n", "")
+
+
+def test_exit_2_for_an_unknown_standard_scenario() -> None:
+    done = conformance_run("--target-url", "http://127.0.0.1:9/webhook", "--scenario", "basic")
+    assert done.returncode == EXIT_NOT_RUN
+    assert "Did you mean 'basics'?" in done.stderr
+
+
+def test_two_runs_at_once_never_see_each_others_state(tmp_path: Path) -> None:
+    """Same scenario, same seed (so the same document uuids in both mocks), one correct integration
+    and one that never confirms, in two threads at once: each verdict is its own."""
+    results: dict[str, RunResult] = {}
+    errors: list[BaseException] = []
+
+    def one(name: str, *defects: str) -> None:
+        try:
+            port = free_port()
+            (tmp_path / name).mkdir()
+            config = RunConfig(
+                target_url=f"http://127.0.0.1:{port}/webhook",
+                scenarios=[load("basics")],
+                start=reference_command(port, tmp_path / name, *defects),
+                timeout=40,
+            )
+            results[name] = run(config)
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=one, args=("correct",)),
+        threading.Thread(target=one, args=("broken", "never-confirm")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=90)
+    assert not errors, errors
+    correct, broken = results["correct"], results["broken"]
+    assert correct.mock_url != broken.mock_url
+    assert correct.exit_code == EXIT_PASSED, [(c.check, c.message) for c in correct.checks if c.status == "failed"]
+    assert broken.exit_code == EXIT_FAILED
+    assert [c.check for c in broken.checks if c.status == "failed"] == ["always-confirm"]
+    # Each mock saw only its own integration: two documents confirmed by one, none by the other.
+    correct_reports = [t for t in correct.timeline if t["kind"] == "status-report"]
+    assert len(correct_reports) == 2
+    assert not [t for t in broken.timeline if t["kind"] == "status-report"]
+    # And each integration saved only what its own mock sent it (two letters each, not four).
+    assert len(list((tmp_path / "correct").glob("*.pdf"))) == 2
+    assert len(list((tmp_path / "broken").glob("*.pdf"))) <= 2
