@@ -6,15 +6,17 @@ Time: the harness's mock runs a *real* clock (one mock second per real second) t
 may also jump forward (``advance``). Mock time is then never behind real time, so whatever the
 integration waits for in real time (a Retry-After, its own polling timer) has also passed on the
 mock, while retries, link and token expiry are reached by jumps in milliseconds. The rate-limit
-refill interval is shortened (``rate_limit_interval``, 3 s by default) so that a Retry-After an
+refill interval is shortened (``rate_limit_interval``, 1 s by default) so that a Retry-After an
 integration sleeps through stays short.
 """
 
 from __future__ import annotations
 
 import base64
+import importlib
 import contextlib
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -45,7 +47,7 @@ class RunConfig:
     timeout: float = 300.0
     startup_timeout: float = 15.0
     seed: int | None = None
-    rate_limit_interval: int = 3
+    rate_limit_interval: int = 1
     client_secret: str | None = None
     webhook_secret: str | None = None
     refresh_token: str | None = None
@@ -159,6 +161,7 @@ def run(config: RunConfig) -> RunResult:
                         if not is_listening(host, port):
                             raise TargetError(f"nothing listens on {host}:{port} and no --start command was given")
                 cursors = _Cursors()
+                _warm_up(config.scenarios)
                 for scenario in config.scenarios:
                     config.say(f"scenario {scenario.name} ...")
                     outcome = _play(scenario, config, mock, webhook_id, deadline, start_target, target, cursors)
@@ -199,6 +202,13 @@ def run(config: RunConfig) -> RunResult:
         integration=integration,
         timeline=timeline,
     )
+
+
+def _warm_up(scenarios: list[Scenario]) -> None:
+    """Import Hypothesis (about a second) in the background while the first scenarios run, when a
+    later one fuzzes: the import would otherwise be paid inside that scenario's time."""
+    if any("fuzz" in step for scenario in scenarios for step in scenario.steps):
+        threading.Thread(target=importlib.import_module, args=("conformance.fuzz",), daemon=True).start()
 
 
 def _webhook(mock: MockClient, config: RunConfig) -> str:

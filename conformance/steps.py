@@ -231,12 +231,15 @@ def wait(runtime: StepRuntime, args: dict[str, Any]) -> None:
     until, timeout = args["until"], float(args.get("timeout", 5.0))
     documents = runtime.refs(args.get("document")) if "document" in args else runtime.triggered_documents()
     if until == "status-reports":
+        wanted = int(args.get("count", 1))
 
         def reported() -> bool:
-            done = {r.get("document_uuid") for r in runtime.reports()}
-            return all(d in done for d in documents)
+            counts: dict[str, int] = {}
+            for report in runtime.reports():
+                counts[report.get("document_uuid", "")] = counts.get(report.get("document_uuid", ""), 0) + 1
+            return all(counts.get(d, 0) >= wanted for d in documents)
 
-        _until(runtime, timeout, reported, f"status reports for {len(documents)} documents")
+        _until(runtime, timeout, reported, f"{wanted} status report(s) for each of {len(documents)} documents")
     elif until == "deliveries-settled":
         _until(runtime, timeout, lambda: _settle_deliveries(runtime), "every delivery to be delivered or failed")
     elif until == "attempts":

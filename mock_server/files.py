@@ -56,11 +56,27 @@ def sign(ctx: MockContext, path: str, expires: int) -> str:
 
 
 def signed_pdf_url(ctx: MockContext, document_uuid: str, file_name: str, expires_at: float) -> str:
-    """An absolute link to the PDF, valid until ``expires_at`` (mock epoch seconds, rounded up)."""
+    """An absolute link to the PDF, valid until ``expires_at`` (mock epoch seconds, rounded up).
+
+    Every read re-signs, but a link is a pure function of (secret, base URL, document, file,
+    expiry second), so reads within the same second reuse it: signing 20 links was half of a
+    ``GET /documents`` (bench/README.md). Same bytes either way.
+    """
     expires = math.ceil(expires_at)
-    path = pdf_path(document_uuid, file_name)
-    signature = sign(ctx, path, expires)
-    return f"{ctx.settings.base_url}{quote(path)}?expires={expires}&signature={signature}"
+    cache: dict[tuple[str, str, int], str] = ctx.extensions.setdefault(URL_CACHE_KEY, {})
+    key = (document_uuid, file_name, expires)
+    url = cache.get(key)
+    if url is None:
+        if len(cache) >= URL_CACHE_LIMIT:
+            cache.clear()
+        path = pdf_path(document_uuid, file_name)
+        signature = sign(ctx, path, expires)
+        url = cache[key] = f"{ctx.settings.base_url}{quote(path)}?expires={expires}&signature={signature}"
+    return url
+
+
+URL_CACHE_KEY = "askara.signed_url_cache"
+URL_CACHE_LIMIT = 4096
 
 
 def link_status(ctx: MockContext, path: str, expires: str | None, signature: str | None) -> str:

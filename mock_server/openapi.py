@@ -110,6 +110,11 @@ def _problems(*codes: int) -> dict[str, Any]:
     return {str(code): {"$ref": f"#/components/responses/Problem{code}"} for code in codes}
 
 
+def _html_error(description: str) -> dict[str, Any]:
+    """Browser-facing OAuth pages answer errors as HTML for the user, not as problem documents."""
+    return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
+
+
 def _param(name: str, where: str = "query", schema: dict[str, Any] | None = None, description: str = "") -> Any:
     param: dict[str, Any] = {"name": name, "in": where, "schema": schema or {"type": "string"}}
     if where == "path":
@@ -151,7 +156,8 @@ def _body(schema: dict[str, Any], types: tuple[str, ...] = ("application/json", 
 
 def public_paths() -> dict[str, Any]:
     date_filters = [
-        _param(f"createdAt[{op}]", description="API Platform date filter (ISO 8601).")
+        _param(f"createdAt[{op}]", schema={"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"}]},
+               description="API Platform date filter (ISO 8601 date or date-time; a bare date is midnight UTC).")
         for op in ("before", "strictly_before", "after", "strictly_after")
     ]
     order = _param("order[createdAt]", schema={"type": "string", "enum": ["asc", "desc"]})
@@ -177,10 +183,11 @@ def public_paths() -> dict[str, Any]:
             "get": _op("Authorization code flow: consent page, then redirect with ?code&state", "OAuth2",
                        {"302": {"description": "Redirect to redirect_uri with code and state"},
                         "200": {"description": "Consent page (HTML)", "content": {"text/html": {"schema": {}}}},
-                        **_problems(400)},
+                        "400": _html_error("Unknown client or redirect_uri: an HTML page, never a redirect")},
                        parameters=[_param(n) for n in AUTHORIZE_PARAMS]),
             "post": _op("Consent page decision (HTML form), then redirect with ?code&state or ?error", "OAuth2",
-                        {"302": {"description": "Redirect to redirect_uri"}, **_problems(400)},
+                        {"302": {"description": "Redirect to redirect_uri"},
+                         "400": _html_error("Bad form, unknown client or redirect_uri (HTML page)"), **_problems(413)},
                         requestBody=_form()),
         },
         "/oauth2/token": {
@@ -207,10 +214,12 @@ def public_paths() -> dict[str, Any]:
         },
         "/device": {
             "get": _op("Device verification page (HTML)", "OAuth2",
-                       {"200": {"description": "HTML page", "content": {"text/html": {"schema": {}}}}},
+                       {"200": {"description": "HTML page", "content": {"text/html": {"schema": {}}}},
+                        "400": _html_error("Unknown or expired user code (HTML page)")},
                        parameters=[_param("user_code")]),
             "post": _op("Device verification decision (HTML form)", "OAuth2",
-                        {"200": {"description": "HTML page", "content": {"text/html": {"schema": {}}}}},
+                        {"200": {"description": "HTML page", "content": {"text/html": {"schema": {}}}},
+                         "400": _html_error("Bad form, unknown or expired user code (HTML page)"), **_problems(413)},
                         requestBody=_form()),
         },
         "/.well-known/jwks.json": {
@@ -407,8 +416,8 @@ def build(settings: Settings) -> dict[str, Any]:
             "responses": _problem_responses(),
             "parameters": {
                 "page": _param("page", schema={"type": "integer", "minimum": 1, "default": 1}),
-                "itemsPerPage": _param("itemsPerPage",
-                                       schema={"type": "integer", "minimum": 0, "maximum": 100, "default": 20}),
+                "itemsPerPage": _param("itemsPerPage", schema={"type": "integer", "minimum": 0, "default": 20},
+                                       description="Above 100 is capped to 100 (API Platform maximum_items_per_page)."),
             },
             "securitySchemes": {
                 "oauth2": {

@@ -97,7 +97,7 @@ def render_letter(ctx: MockContext, doc: Record) -> bytes:
     pdf.ln(6)
 
     for paragraph in _body(doc, patient_name, faker):
-        pdf.multi_cell(0, 5.5, _t(paragraph), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        _paragraph(pdf, _t(paragraph), 5.5)
         pdf.ln(3)
     pdf.ln(6)
     _line(pdf, clinician, 6)
@@ -128,6 +128,30 @@ def _body(doc: Record, patient_name: str, faker: Faker) -> list[str]:
         opening = f"Consultation de ce jour pour {motif}."
         closing = "Prochain rendez-vous à prévoir selon l'évolution."
     return [opening, faker.paragraph(nb_sentences=4), faker.paragraph(nb_sentences=3), closing]
+
+
+def _paragraph(pdf: FPDF, text: str, height: float) -> None:
+    """Word-wrap ``text`` into cells: fpdf2's multi_cell measures every character through its
+    whole line-breaking engine (~25 ms a letter); one width per word is plenty for a letter."""
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+    widths = pdf.current_font.cw  # core font: per-character widths in 1/1000 em
+    scale = pdf.font_size / 1000
+
+    def measure(word: str) -> float:
+        return sum(widths.get(char, 600) for char in word) * scale
+
+    space = measure(" ")
+    for block in text.split("\n"):
+        line: list[str] = []
+        used = 0.0
+        for word in block.split():
+            size = measure(word)
+            if line and used + space + size > width:
+                pdf.cell(0, height, " ".join(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                line, used = [], 0.0
+            used += (space if line else 0.0) + size
+            line.append(word)
+        pdf.cell(0, height, " ".join(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 def _line(pdf: FPDF, text: str, height: float) -> None:

@@ -177,3 +177,11 @@ def test_chunked_body_over_the_limit_is_413(app_client) -> None:  # type: ignore
     )
     assert response.status_code == 413
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_405_allow_names_every_method_routed_at_the_path(client: TestClient) -> None:
+    """One Route per method: Starlette's own Allow named only the first (found by tests/test_schemathesis.py)."""
+    response = client.request("OPTIONS", f"/webhooks/{UNKNOWN}")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "DELETE, GET, HEAD, PATCH, PUT"
+    assert "Allow: DELETE, GET, HEAD, PATCH, PUT" in response.json()["detail"]

@@ -49,9 +49,7 @@ def render(result: RunResult) -> str:
     if data["error"]:
         parts.append(f"<h2>The run could not be made</h2><pre>{escape(data['error'])}</pre>")
     summary = data["summary"]
-    parts.append(
-        f"<p>{summary['passed']} passed · {summary['failed']} failed · {summary['skipped']} skipped</p>"
-    )
+    parts.append(f"<p>{summary['passed']} passed · {summary['failed']} failed · {summary['skipped']} skipped</p>")
     failed = [c for c in data["checks"] if c["status"] == "failed"]
     if failed:
         parts.append("<h2>Failed checks</h2>")
@@ -62,21 +60,27 @@ def render(result: RunResult) -> str:
                 f"<details open><summary>Evidence ({len(check['evidence'])})</summary>"
                 f"<pre>{escape(json.dumps(check['evidence'], indent=2, default=str))}</pre></details>"
             )
-    parts.append("<h2>All checks</h2><table><tr><th>check</th><th>status</th><th>what it proves</th><th>result</th></tr>")
+    parts.append(
+        "<h2>All checks</h2><table><tr><th>check</th><th>status</th><th>what it proves</th><th>result</th></tr>"
+    )
     for check in data["checks"]:
         parts.append(
             f"<tr><td>{escape(check['id'])}</td><td>{_badge(check['status'])}</td>"
             f"<td>{escape(check['title'])}</td><td>{escape(check['message'])}</td></tr>"
         )
-    parts.append("</table><h2>Scenarios</h2><table><tr><th>scenario</th><th>status</th><th>time</th><th>notes</th></tr>")
+    parts.append(
+        "</table><h2>Scenarios</h2><table><tr><th>scenario</th><th>status</th><th>time</th><th>notes</th></tr>"
+    )
     for scenario in data["scenarios"]:
         parts.append(
             f"<tr><td>{escape(scenario['name'])}<div class='muted'>{escape(scenario['source'])}</div></td>"
             f"<td>{_badge(scenario['status'])}</td><td>{scenario['duration_s']} s</td>"
             f"<td>{escape('; '.join(scenario['problems']))}</td></tr>"
         )
-    parts.append("</table><h2>Timeline</h2><table><tr><th>time (UTC)</th><th>kind</th><th>what</th>"
-                 "<th>result</th><th>ms</th></tr>")
+    parts.append(
+        "</table><h2>Timeline</h2><table><tr><th>time (UTC)</th><th>kind</th><th>what</th>"
+        "<th>result</th><th>ms</th></tr>"
+    )
     for item in data["timeline"]:
         parts.append(
             f"<tr><td>{_when(item.get('wall'))}</td><td>{escape(str(item.get('kind')))}"

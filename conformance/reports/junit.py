@@ -18,8 +18,14 @@ def to_xml(result: RunResult) -> ET.Element:
     for outcome in result.scenarios:
         counts = {s: sum(1 for r in outcome.results if r.status == s) for s in ("failed", "skipped")}
         suite = ET.SubElement(
-            suites, "testsuite", name=outcome.name, tests=str(len(outcome.results)), failures=str(counts["failed"]),
-            errors="0", skipped=str(counts["skipped"]), time=f"{outcome.duration_s:.3f}",
+            suites,
+            "testsuite",
+            name=outcome.name,
+            tests=str(len(outcome.results)),
+            failures=str(counts["failed"]),
+            errors="0",
+            skipped=str(counts["skipped"]),
+            time=f"{outcome.duration_s:.3f}",
         )
         for result_ in outcome.results:
             case = ET.SubElement(suite, "testcase", classname=f"conformance.{outcome.name}", name=result_.check)

@@ -1,0 +1,175 @@
+"""Fuzz the public API from its own ``/openapi.json`` (schemathesis 4, in process over ASGI).
+
+The issue's promise: no input may cause a 5xx, and every 4xx names the field and the rule in a
+problem document. schemathesis generates valid and invalid requests from the OpenAPI document the
+mock serves, so the same run also checks that the document tells the truth about the answers
+(status codes, content types, response bodies, ``Allow`` on 405). The control API (``/_mock``) is
+not Askara's surface: it gets its own mock and only the no-5xx and problem-document checks, and
+``POST /_mock/faults`` is left out because it injects 5xx on purpose.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import schemathesis
+from conftest import make_settings
+from hypothesis import HealthCheck, settings
+from schemathesis import CheckContext, Response
+from schemathesis.checks import (
+    allow_header_conformance,
+    content_type_conformance,
+    not_a_server_error,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from mock_server import create_app
+from mock_server.oauth.tokens import KNOWN_SCOPES
+from mock_server.openapi import CONTROL_TAG
+
+# One mock for the module: building the schema per test would cost more than the fuzzing. A bucket
+# this large keeps 429 out of the way; rate limiting has its own tests.
+APP = create_app(make_settings(rate_limit_capacity=1_000_000))
+
+
+def _load(app: Any, **config: Any) -> schemathesis.BaseSchema:
+    """The document as the app serves it, with an explicit config so a stray schemathesis.toml changes nothing."""
+    return schemathesis.openapi.from_asgi("/openapi.json", app, config=schemathesis.Config.from_dict(config))
+
+
+SCHEMA = _load(APP).exclude(tag=CONTROL_TAG)
+# Without a token every answer is the same 401: the coverage phase's hundreds of boundary cases add nothing.
+NO_TOKEN_SCHEMA = _load(APP, phases={"coverage": {"enabled": False}}).exclude(tag=CONTROL_TAG)
+CTX = APP.state.mock
+DOCUMENT = SCHEMA.raw_schema
+PROBLEM_TYPES = ("application/problem+json", "application/ld+json")
+# Endpoints with an error format of their own: RFC 6749 JSON, HTML pages for the browser, S3-like XML.
+OWN_ERROR_FORMATS = ("/oauth2/", "/authorize", "/device", "/files/")
+SECURED = {
+    (path, method.upper())
+    for path, item in DOCUMENT["paths"].items()
+    for method, op in item.items()
+    if isinstance(op, dict) and op.get("security") and CONTROL_TAG not in op.get("tags", [])
+}
+# Bounded whatever the profile: four tests over ~40 operations, plus schemathesis's coverage phase.
+FUZZ = settings(
+    max_examples=min(15, settings.default.max_examples), deadline=None, suppress_health_check=list(HealthCheck)
+)
+
+
+def bearer() -> dict[str, str]:
+    """A token with every scope for the seeded clinician (the manual clock never expires it)."""
+    user = CTX.store.users.values()[0]
+    pair = CTX.tokens.issue_pair(CTX.settings.client_id, user["uuid"], list(KNOWN_SCOPES))
+    return {"Authorization": f"Bearer {pair['access_token']}"}
+
+
+TOKEN = bearer()
+
+
+def _media_type(response: Response) -> str:
+    return (response.headers.get("content-type") or [""])[0].split(";")[0].strip().lower()
+
+
+@schemathesis.check
+def problem_document_for_4xx(ctx: CheckContext, response: Response, case: schemathesis.Case) -> bool | None:
+    """Every 4xx of the API is a problem document saying what was wrong (the issue's promise)."""
+    if not 400 <= response.status_code < 500 or case.operation.path.startswith(OWN_ERROR_FORMATS):
+        return None
+    assert _media_type(response) in PROBLEM_TYPES, f"{response.status_code} answered as {_media_type(response)!r}"
+    body = response.json()
+    missing = [key for key in ("title", "detail", "status") if not body.get(key)]
+    assert not missing, f"{response.status_code} problem document lacks {missing}: {body}"
+    assert body["status"] == response.status_code, body
+    for violation in body.get("violations", []):
+        assert violation.get("propertyPath") is not None and violation.get("message"), violation
+    return True
+
+
+@schemathesis.check
+def oauth_error_for_4xx(ctx: CheckContext, response: Response, case: schemathesis.Case) -> bool | None:
+    """The token and device endpoints answer RFC 6749 section 5.2 errors: JSON with ``error``."""
+    if not 400 <= response.status_code < 500 or not case.operation.path.startswith("/oauth2/"):
+        return None
+    if response.status_code in (405, 413, 415):
+        return None  # routing and body-size errors are problem documents, checked by the schema conformance
+    assert _media_type(response) == "application/json", _media_type(response)
+    body = response.json()
+    assert isinstance(body.get("error"), str) and body.get("error_description"), body
+    return True
+
+
+CHECKS = [
+    not_a_server_error,
+    problem_document_for_4xx,
+    oauth_error_for_4xx,
+    response_schema_conformance,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    allow_header_conformance,
+]
+
+
+@SCHEMA.parametrize()
+@FUZZ
+def test_api_answers_every_input_without_5xx(case: schemathesis.Case) -> None:
+    case.call_and_validate(headers=TOKEN, checks=CHECKS)
+
+
+# -- the same with resources that exist: random uuids only ever reach the 404 branch -------------
+
+
+def _call(path: str, method: str, **kwargs: Any) -> Any:
+    response = SCHEMA[path][method].Case(headers=TOKEN, **kwargs).call()
+    assert response.status_code < 300, (path, method, response.status_code, response.text)
+    return response.json()
+
+
+KNOWN = {
+    "/patients": _call("/patients", "GET")[0]["uuid"],
+    "/documents": _call("/documents", "GET")[0]["uuid"],
+    "/notes": _call("/notes", "GET")[0]["uuid"],
+}
+
+
+def _new_webhook() -> str:
+    body = {"url": "https://integration.example/askara", "events": ["new_document"], "active": True}
+    return str(_call("/webhooks", "POST", body=body, media_type="application/json")["uuid"])
+
+
+@SCHEMA.include(path_regex=r"\{uuid\}").parametrize()
+@FUZZ
+def test_existing_resources_answer_every_input_without_5xx(case: schemathesis.Case) -> None:
+    collection = "/" + case.operation.path.split("/")[1]
+    case.path_parameters["uuid"] = _new_webhook() if collection == "/webhooks" else KNOWN[collection]
+    case.call_and_validate(headers=TOKEN, checks=CHECKS)
+
+
+# -- without a token ---------------------------------------------------------------------------
+
+
+@NO_TOKEN_SCHEMA.include(lambda ctx: (ctx.operation.path, ctx.operation.method.upper()) in SECURED).parametrize()
+@settings(FUZZ, max_examples=min(3, FUZZ.max_examples))
+def test_without_a_token_every_secured_operation_answers_401(case: schemathesis.Case) -> None:
+    response = case.call()
+    case.validate_response(response, checks=CHECKS)
+    assert response.status_code == 401, (response.status_code, response.text)
+    assert response.headers["www-authenticate"][0].startswith("Bearer"), response.headers
+
+
+# -- the control API: no conformance (it is the mock's own tool), but no 5xx and problem documents ----
+
+CONTROL_APP = create_app(make_settings())
+# POST /_mock/faults injects 5xx on purpose. No public route runs on this mock, so no webhook is ever
+# registered and no fuzzed event can make the sender leave the process.
+CONTROL_SCHEMA = _load(CONTROL_APP).include(tag=CONTROL_TAG).exclude(path="/_mock/faults", method="POST")
+
+
+@CONTROL_SCHEMA.parametrize()
+@settings(FUZZ, max_examples=min(10, FUZZ.max_examples))
+def test_control_api_answers_every_input_without_5xx(case: schemathesis.Case) -> None:
+    case.call_and_validate(checks=[not_a_server_error, problem_document_for_4xx])
+    assert not CONTROL_APP.state.mock.store.webhooks.values(), "a control call registered a webhook"
