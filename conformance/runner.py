@@ -13,8 +13,8 @@ integration sleeps through stays short.
 from __future__ import annotations
 
 import base64
-import importlib
 import contextlib
+import importlib
 import secrets
 import threading
 import time
