@@ -41,7 +41,8 @@ def main() -> None:
 @click.option("--rate-limit-capacity", default=5000, show_default=True, type=int, help="0 turns the limit off.")
 @click.option("--rate-limit-refill", default=500, show_default=True, type=int)
 @click.option("--rate-limit-interval", default=900, show_default=True, type=int, help="Seconds between refills.")
-@click.option("--webhook-secret", default=None, help="Sign deliveries (Standard Webhooks); unsigned by default.")
+@click.option("--webhook-secret", default=None, help="Sign deliveries (Standard Webhooks) with this whsec_ secret, "
+              "or 'generate' for a fresh one shown by GET /_mock/credentials; unsigned by default.")
 @click.option("--webhook-timeout", default=5.0, show_default=True, type=float)
 @click.option("--batch-window", default=0.0, show_default=True, type=float,
               help="Seconds a webhook gathers events into one delivery (0: one event per delivery).")

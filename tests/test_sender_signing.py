@@ -133,3 +133,12 @@ def test_arming_a_forgery_without_a_secret_turns_signing_on() -> None:
                 verify(ctx.webhook_secret, rx.requests[0])
 
     run(scenario)
+
+
+def test_generate_makes_a_fresh_secret_shown_by_credentials(app_client) -> None:
+    client = app_client(webhook_secret="generate")
+    secret = client.get("/_mock/credentials").json()["webhook_secret"]
+    assert secret.startswith("whsec_") and len(secret) > 20
+    other = app_client(webhook_secret="generate").get("/_mock/credentials").json()["webhook_secret"]
+    assert other != secret
+    assert app_client().get("/_mock/credentials").json()["webhook_secret"] is None
