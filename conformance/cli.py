@@ -43,6 +43,13 @@ def conformance() -> None:
     help="Standard scenario name or YAML file; repeat. Default: the standard suite.",
 )
 @click.option("--mode", type=click.Choice(["webhook", "polling"]), default="webhook", show_default=True)
+@click.option(
+    "--register/--no-register",
+    "register_webhook",
+    default=True,
+    show_default=True,
+    help="Register the webhook for --target-url, or let the integration register its own and use that.",
+)
 @click.option("--signatures", is_flag=True, help="The integration verifies webhook signatures: test forged ones.")
 @click.option("--mock-url", default=None, help="Use a mock that is already running instead of starting one.")
 @click.option(
@@ -74,6 +81,7 @@ def run_command(
     start_command: str | None,
     scenarios: tuple[str, ...],
     mode: str,
+    register_webhook: bool,
     signatures: bool,
     mock_url: str | None,
     mock_port: int | None,
@@ -111,12 +119,14 @@ def run_command(
         mock_url=mock_url,
         mock_port=mock_port,
         mode=mode,
+        register_webhook=register_webhook,
         signatures=signatures,
         timeout=timeout,
         startup_timeout=startup_timeout,
         seed=seed,
         client_secret=client_secret,
         webhook_secret=webhook_secret,
+        refresh_token=refresh_token,
         progress=None if quiet else (lambda line: console.print(f"[dim]›[/] {line}")),
     )
     result = run(config)

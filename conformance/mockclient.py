@@ -54,7 +54,7 @@ class MockClient:
     def clock(self) -> dict[str, Any]:
         return self.get("/_mock/clock")  # type: ignore[no-any-return]
 
-    def _list(self, path: str, **params: Any) -> list[dict[str, Any]]:
+    def list_of(self, path: str, **params: Any) -> list[dict[str, Any]]:
         """A control-API listing, whether it answers a bare array or ``{"items"|"entries": [...]}``."""
         answer = self.get(path, **params)
         if isinstance(answer, dict):
@@ -62,16 +62,16 @@ class MockClient:
         return list(answer)
 
     def journal(self, since: int = 0) -> list[dict[str, Any]]:
-        return self._list("/_mock/journal", since=since, limit=100_000)
+        return self.list_of("/_mock/journal", since=since, limit=100_000)
 
     def deliveries(self) -> list[dict[str, Any]]:
-        return self._list("/_mock/deliveries", limit=100_000)
+        return self.list_of("/_mock/deliveries", limit=100_000)
 
     def status_reports(self) -> list[dict[str, Any]]:
-        return self._list("/_mock/status-reports")
+        return self.list_of("/_mock/status-reports")
 
     def events(self) -> list[dict[str, Any]]:
-        return self._list("/_mock/events")
+        return self.list_of("/_mock/events")
 
     def send_raw(self, webhook_id: str, events: list[dict[str, Any]]) -> dict[str, Any]:
         """Deliver an arbitrary ``events[]`` to a webhook (unknown actions, unusual payloads)."""

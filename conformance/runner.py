@@ -52,6 +52,8 @@ class RunConfig:
     webhook_secret: str | None = None
     refresh_token: str | None = None
     """The refresh token an already-running integration was configured with; registered in the mock."""
+    register_webhook: bool = True
+    """False: the integration registers its own webhook (POST /webhooks); the harness finds and uses it."""
     extra_env: dict[str, str] = field(default_factory=dict)
     progress: Callable[[str], None] | None = None
     """Told a line of progress as the run goes (the CLI shows it live)."""
@@ -129,7 +131,8 @@ def run(config: RunConfig) -> RunResult:
                     if config.refresh_token
                     else mock.credentials()
                 )
-                webhook_id = _webhook(mock, config) if config.mode == "webhook" else None
+                registers = config.mode == "webhook" and config.register_webhook
+                webhook_id = _webhook(mock, config) if registers else None
                 env = {
                     "ASKARA_API_URL": mock_url,
                     "ASKARA_CLIENT_ID": creds["client_id"],
@@ -160,6 +163,8 @@ def run(config: RunConfig) -> RunResult:
 
                         if not is_listening(host, port):
                             raise TargetError(f"nothing listens on {host}:{port} and no --start command was given")
+                    if not registers:
+                        webhook_id = _wait_for_own_webhook(mock, config, deadline)
                 cursors = _Cursors()
                 _warm_up(config.scenarios)
                 for scenario in config.scenarios:
@@ -209,6 +214,24 @@ def _warm_up(scenarios: list[Scenario]) -> None:
     later one fuzzes: the import would otherwise be paid inside that scenario's time."""
     if any("fuzz" in step for scenario in scenarios for step in scenario.steps):
         threading.Thread(target=importlib.import_module, args=("conformance.fuzz",), daemon=True).start()
+
+
+def _wait_for_own_webhook(mock: MockClient, config: RunConfig, deadline: float) -> str:
+    """The webhook the integration registered itself for ``--target-url`` (``--no-register``)."""
+    end = min(deadline, time.monotonic() + config.startup_timeout)
+    while True:
+        hooks = [h for h in mock.list_of("/_mock/webhooks") if h.get("url") == config.target_url and h.get("active")]
+        if hooks:
+            missing = [e for e in ("new_document", "new_note") if e not in hooks[-1].get("events", [])]
+            if missing:
+                config.say(f"the integration's webhook does not subscribe to {', '.join(missing)}")
+            return str(hooks[-1]["uuid"])
+        if time.monotonic() >= end:
+            raise TargetError(
+                f"the integration registered no active webhook for {config.target_url} within "
+                f"{config.startup_timeout:g} s (POST /webhooks with that url); or run without --no-register"
+            )
+        time.sleep(0.05)
 
 
 def _webhook(mock: MockClient, config: RunConfig) -> str:

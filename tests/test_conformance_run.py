@@ -93,8 +93,7 @@ def test_exit_2_when_nothing_listens_and_there_is_no_start_command() -> None:
 def test_exit_2_with_the_line_when_a_scenario_file_is_invalid(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(
-        "name: broken\nchecks: [always-confirm]\nsteps:\n  - trigger: {event: new_document}\n"
-        "  - fault: {kind: dupe}\n",
+        "name: broken\nchecks: [always-confirm]\nsteps:\n  - trigger: {event: new_document}\n  - fault: {kind: dupe}\n",
         encoding="utf-8",
     )
     done = conformance_run("--target-url", "http://127.0.0.1:9/webhook", "--scenario", str(bad))
@@ -150,3 +149,31 @@ def test_two_runs_at_once_never_see_each_others_state(tmp_path: Path) -> None:
     # And each integration saved only what its own mock sent it (two letters each, not four).
     assert len(list((tmp_path / "correct").glob("*.pdf"))) == 2
     assert len(list((tmp_path / "broken").glob("*.pdf"))) <= 2
+
+
+def test_no_register_uses_the_webhook_the_integration_registered_itself(tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/webhook"
+    command = f"{sys.executable} {REFERENCE} --port {port} --data-dir {tmp_path} --register-webhook {url}"
+    result = run(
+        RunConfig(target_url=url, scenarios=[load("basics")], start=command, register_webhook=False, timeout=60)
+    )
+    assert result.error is None, result.error
+    assert result.exit_code == 0, [(c.check, c.message) for c in result.checks if c.status == "failed"]
+
+
+def test_no_register_without_a_webhook_of_its_own_cannot_run(tmp_path: Path) -> None:
+    port = free_port()
+    command = f"{sys.executable} {REFERENCE} --port {port} --data-dir {tmp_path}"
+    result = run(
+        RunConfig(
+            target_url=f"http://127.0.0.1:{port}/webhook",
+            scenarios=[load("basics")],
+            start=command,
+            register_webhook=False,
+            startup_timeout=2,
+            timeout=30,
+        )
+    )
+    assert result.exit_code == 2
+    assert "registered no active webhook" in (result.error or "")

@@ -54,6 +54,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--defect", action="append", default=[], metavar="NAME", help="a deliberate defect (repeatable)"
     )
+    parser.add_argument(
+        "--register-webhook", metavar="URL", help="register this URL as its own webhook at start (POST /webhooks)"
+    )
     parser.add_argument("--list-defects", action="store_true", help="print the defects as JSON and exit")
     args = parser.parse_args(argv)
     if not args.list_defects:
@@ -87,6 +90,8 @@ def build_app(args: argparse.Namespace, credentials: Credentials) -> Starlette:
             importer = Importer(api, download_http, data_dir, defects)
             receiver = Receiver(importer, defects, credentials.webhook_secret, args.verify_signatures, args.mode)
             state.update(api=api, importer=importer, receiver=receiver)
+            if args.register_webhook:
+                await _register(api, args.register_webhook)
             tasks = [asyncio.create_task(receiver.worker(n)) for n in range(WORKERS)]
             tasks.append(asyncio.create_task(_first_token(api)))
             if args.mode == "polling":
@@ -135,6 +140,13 @@ def build_app(args: argparse.Namespace, credentials: Credentials) -> Starlette:
 
     routes = [Route("/health", health, methods=["GET"]), Route(args.path, webhook, methods=["POST"])]
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+async def _register(api: AskaraApi, url: str) -> None:
+    """Subscribe ``url`` to the three documented events, before the receiver starts listening."""
+    events = ["new_document", "document_synchronize", "new_note"]
+    response = await api.call("POST", "/webhooks", json_body={"url": url, "events": events, "active": True})
+    log.info("webhook: registered %s -> %s", url, response.status_code)
 
 
 async def _first_token(api: AskaraApi) -> None:
