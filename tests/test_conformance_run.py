@@ -177,3 +177,58 @@ def test_no_register_without_a_webhook_of_its_own_cannot_run(tmp_path: Path) -> 
     )
     assert result.exit_code == 2
     assert "registered no active webhook" in (result.error or "")
+
+
+def test_every_cli_option_reaches_the_run_config(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    import conformance.cli as cli
+    from mock_server.cli import main
+
+    seen: list[RunConfig] = []
+
+    def fake_run(config: RunConfig) -> RunResult:
+        seen.append(config)
+        return RunResult(config, "passed", EXIT_PASSED, [], [], 0.0, 0.0)
+
+    monkeypatch.setattr(cli, "run", fake_run)
+    args = [
+        "conformance",
+        "run",
+        "--target-url",
+        "http://127.0.0.1:9/w",
+        "--scenario",
+        "basics",
+        "--mode",
+        "polling",
+        "--no-register",
+        "--signatures",
+        "--mock-port",
+        "9100",
+        "--client-secret",
+        "s3cret",
+        "--webhook-secret",
+        "whsec_abc",
+        "--refresh-token",
+        "def502tokentokentoken",
+        "--seed",
+        "7",
+        "--timeout",
+        "42",
+        "--startup-timeout",
+        "3",
+        "--start",
+        "true",
+        "--quiet",
+    ]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    config = seen[0]
+    assert (config.mode, config.register_webhook, config.signatures, config.mock_port) == ("polling", False, True, 9100)
+    assert (config.client_secret, config.webhook_secret, config.refresh_token) == (
+        "s3cret",
+        "whsec_abc",
+        "def502tokentokentoken",
+    )
+    assert (config.seed, config.timeout, config.startup_timeout, config.start) == (7, 42.0, 3.0, "true")
+    assert [s.name for s in config.scenarios] == ["basics"]
