@@ -6,7 +6,11 @@ Two views, no network (the socket and HTTP parsing cost the same in the mock and
 Starlette, so they are left out):
 
 * the whole ASGI app called directly (middleware, routing, auth, collection, encoding), in
-  microseconds per request, with the journal already full (its steady state in a long run);
+  microseconds per request, with the journal already full (its steady state in a long run), in
+  three cases: the list body served from its cache (nothing changed since the last read: the
+  benchmark's case), one document written before each request (the page is rebuilt, 19 of 20
+  documents come from the served-document memo), and both caches emptied before each request
+  (what every request cost before the caches);
 * each piece of the request path timed alone, and a cProfile of the ASGI loop (top functions).
 """
 
@@ -62,8 +66,8 @@ def asgi_caller(app: Any, path: str, query: bytes, headers: list[tuple[bytes, by
 
 def profile(documents: int = 20, requests: int = 3000) -> None:
     from mock_server import Settings, create_app
-    from mock_server.collections import apply, parse_query
-    from mock_server.factories import public_document
+    from mock_server.collections import BODY_CACHE_KEY, apply, parse_query
+    from mock_server.factories import SERVED_CACHE_KEY, _served_document, public_document
     from mock_server.files import signed_pdf_url
     from mock_server.middleware import ApiMiddleware
     from mock_server.resources.documents import SPEC, visible_documents
@@ -89,6 +93,19 @@ def profile(documents: int = 20, requests: int = 3000) -> None:
 
     run_many(settings.journal_limit + 100)  # fill the journal: from now on every entry evicts one
     whole = run_many(requests)
+    written = ctx.store.documents.values()[0]["uuid"]
+
+    async def after_a_write() -> None:
+        ctx.store.documents.save(written)  # what a status report does to the table: a new version
+        await call()
+
+    async def cold() -> None:
+        ctx.extensions.pop(BODY_CACHE_KEY, None)
+        ctx.extensions.pop(SERVED_CACHE_KEY, None)
+        await call()
+
+    rebuilt = run_many(requests // 3, after_a_write)
+    uncached = run_many(requests // 3, cold)
 
     docs = visible_documents(ctx, user["_organization_id"])
     query = parse_query(SPEC, [("itemsPerPage", "20")])
@@ -111,15 +128,17 @@ def profile(documents: int = 20, requests: int = 3000) -> None:
         ("journal entry (full table: put + evict)", lambda: middleware._journal(scope, 200, 0.0, "api")),
         ("visible_documents (scan of the store)", lambda: visible_documents(ctx, user["_organization_id"])),
         ("parse_query + filter/sort/page", lambda: apply(SPEC, parse_query(SPEC, [("itemsPerPage", "20")]), docs)),
-        ("serialize 20 documents (public_document)", lambda: [public_document(ctx, d) for d in page]),
+        ("serialize 20 documents (public_document, memo hit)", lambda: [public_document(ctx, d) for d in page]),
+        ("serialize 20 documents, no memo (_served_document)", lambda: [_served_document(d) for d in page]),
         ("  of which: 20 HMAC-signed PDF URLs",
          lambda: [signed_pdf_url(ctx, d["uuid"], d["pdf"]["fileName"], expires) for d in page]),  # fmt: skip
         ("orjson.dumps of the 20-document body", lambda: orjson.dumps(bodies)),
     ]
-    print(f"whole ASGI app, no server: mock {whole:.1f} us/request, bare_app {bare:.1f} us/request")
-    print(f"{'piece':<46}{'us/call':>9}")
+    print(f"whole ASGI app, no server (us/request): bare_app {bare:.1f}; mock: list body cached {whole:.1f}, "
+          f"after a document write {rebuilt:.1f}, caches emptied {uncached:.1f}")  # fmt: skip
+    print(f"{'piece':<52}{'us/call':>9}")
     for name, fn in pieces:
-        print(f"{name:<46}{per_call_us(fn):>9.1f}")
+        print(f"{name:<52}{per_call_us(fn):>9.1f}")
 
     profiler = cProfile.Profile()
     profiler.enable()

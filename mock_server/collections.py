@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import re
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 from urllib.parse import urlencode
@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mock_server.errors import BadRequest, NotFound, Violation
-from mock_server.http import JSONLD, json_response, wants_jsonld
+from mock_server.http import JSON, JSONLD, json_response, wants_jsonld
 from mock_server.store import Record
 from mock_server.timefmt import parse_iso
 
@@ -48,6 +48,8 @@ DATE_OPERATORS: dict[str, Callable[[float, float], bool]] = {
 }
 BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 _BRACKETS = re.compile(r"^([^\[\]]+)\[([^\[\]]*)\]$")
+BODY_CACHE_KEY = "askara.collection_bodies"
+BODY_CACHE_LIMIT = 256
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,13 @@ def parse_query(spec: CollectionSpec, params: Iterable[tuple[str, str]]) -> Coll
 
 def apply(spec: CollectionSpec, query: CollectionQuery, records: Iterable[Record]) -> tuple[list[Record], int]:
     """The requested page of the filtered, ordered records, and how many matched in all."""
-    matching = [r for r in records if all(check(r) for check in query.predicates)]
+    predicates = query.predicates
+    if not predicates:
+        matching = list(records)  # no filter (the usual list): skip a generator per record
+    elif len(predicates) == 1:
+        matching = list(filter(predicates[0], records))
+    else:
+        matching = [r for r in records if all(check(r) for check in predicates)]
     ordered = sort_records(spec, matching, query.ordering or list(spec.default_order))
     if query.items_per_page == 0:
         return [], len(ordered)
@@ -145,12 +153,47 @@ def sort_records(spec: CollectionSpec, records: list[Record], ordering: list[tup
 
 
 def collection_response(
-    request: Request, spec: CollectionSpec, records: Iterable[Record], serialize: Callable[[Record], dict[str, Any]]
+    request: Request,
+    spec: CollectionSpec,
+    records: Iterable[Record],
+    serialize: Callable[[Record], dict[str, Any]],
+    *,
+    cache_key: Hashable | None = None,
 ) -> Response:
-    """Parse, filter, order, paginate and render a collection as JSON or Hydra JSON-LD."""
+    """Parse, filter, order, paginate and render a collection as JSON or Hydra JSON-LD.
+
+    With ``cache_key`` the rendered body is memoised per (key, raw query string, media type) on
+    the mock's context: the caller's key must change whenever the body could (the table
+    ``version``, the client's organization, the expiry second of links in it). ``records`` is
+    only iterated on a miss, so a lazy iterable skips the store scan too. Errors are not cached.
+    """
+    jsonld = wants_jsonld(request)
+    cache: dict[Hashable, bytes] | None = None
+    full_key: Hashable = None
+    if cache_key is not None:
+        cache = request.app.state.mock.extensions.setdefault(BODY_CACHE_KEY, {})
+        full_key = (spec.path, cache_key, request.scope.get("query_string", b""), jsonld)
+        body_bytes = cache.get(full_key)
+        if body_bytes is not None:
+            return Response(body_bytes, media_type=JSONLD if jsonld else JSON)
+    response = _render_collection(request, spec, records, serialize, jsonld)
+    if cache is not None:
+        if len(cache) >= BODY_CACHE_LIMIT:
+            cache.clear()
+        cache[full_key] = response.body
+    return response
+
+
+def _render_collection(
+    request: Request,
+    spec: CollectionSpec,
+    records: Iterable[Record],
+    serialize: Callable[[Record], dict[str, Any]],
+    jsonld: bool,
+) -> Response:
     query = parse_query(spec, request.query_params.multi_items())
     page, total = apply(spec, query, records)
-    if not wants_jsonld(request):
+    if not jsonld:
         return json_response([serialize(r) for r in page])
     members = [jsonld_item(spec, r["uuid"], serialize(r), context=False) for r in page]
     body: dict[str, Any] = {

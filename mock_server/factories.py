@@ -265,9 +265,37 @@ def _emit_document(ctx: MockContext, action: str, doc: Record) -> Record:
     )
 
 
-def public_document(ctx: MockContext, doc: Record) -> dict[str, Any]:
-    """The served document: embedded patient, and a PDF link valid ``pdf_url_ttl`` from now."""
-    expires = ctx.clock.now() + ctx.settings.pdf_url_ttl
+def public_document(ctx: MockContext, doc: Record, *, expires_at: float | None = None) -> dict[str, Any]:
+    """The served document: embedded patient, and a PDF link valid ``pdf_url_ttl`` from now.
+
+    Everything but the link is memoised per stored record and its store stamp (bumped by every
+    ``put``/``save``), so a list re-serves unchanged documents without rebuilding them; the link is
+    always the one for now (``expires_at``, when a list fixed it once for all its items). Each call
+    returns fresh dicts: callers (event transforms) may edit them.
+    """
+    expires = ctx.clock.now() + ctx.settings.pdf_url_ttl if expires_at is None else expires_at
+    key = doc["uuid"]
+    cache: dict[str, tuple[Record, int, dict[str, Any]]] = ctx.extensions.setdefault(SERVED_CACHE_KEY, {})
+    table = ctx.store.documents
+    hit = cache.get(key)
+    if hit is not None and hit[0] is doc and hit[1] == table.stamp(key) and table.get(key) is doc:
+        base = hit[2]
+    else:
+        base = _served_document(doc)
+        if table.get(key) is doc:
+            if len(cache) >= SERVED_CACHE_LIMIT:
+                cache.clear()
+            cache[key] = (doc, table.stamp(key), base)
+    pdf = base["pdf"]
+    return {
+        **base,
+        "patient": dict(base["patient"]),
+        "pdf": {"url": signed_pdf_url(ctx, key, pdf["fileName"], expires), "fileName": pdf["fileName"]},
+    }
+
+
+def _served_document(doc: Record) -> dict[str, Any]:
+    """The served form without its link (a placeholder keeps the key order)."""
     patient = doc["patient"]
     return {
         "uuid": doc["uuid"],
@@ -275,10 +303,7 @@ def public_document(ctx: MockContext, doc: Record) -> dict[str, Any]:
         "state": doc["state"],
         "title": doc.get("title"),
         "patient": {k: patient.get(k) for k in EMBEDDED_PATIENT},
-        "pdf": {
-            "url": signed_pdf_url(ctx, doc["uuid"], doc["pdf"]["fileName"], expires),
-            "fileName": doc["pdf"]["fileName"],
-        },
+        "pdf": {"url": None, "fileName": doc["pdf"]["fileName"]},
         "createdAt": iso(doc["createdAt"]),
         "updatedAt": iso(doc["updatedAt"]),
         "validatedAt": _iso_or_none(doc.get("validatedAt")),
@@ -286,6 +311,10 @@ def public_document(ctx: MockContext, doc: Record) -> dict[str, Any]:
         "synchronizedAt": _iso_or_none(doc.get("synchronizedAt")),
         "lastError": doc.get("lastError"),
     }
+
+
+SERVED_CACHE_KEY = "askara.served_documents"
+SERVED_CACHE_LIMIT = 20_000
 
 
 # -- notes and audios --------------------------------------------------------------------------

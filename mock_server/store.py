@@ -7,11 +7,18 @@ killed with SIGKILL comes back with everything it had answered for.
 
 Bounded tables (the journal, the delivery log) drop their oldest records past ``max_entries``,
 skipping records the ``keep`` predicate protects, and count what they dropped.
+
+Every write (``put``, ``save``, ``delete``, ``clear``, ``load``) bumps the table's ``version`` and
+stamps the written record with it, so a reader can cache what it derives from a record (the
+served form of a document, a whole list page) and know when that is stale. The rule that makes
+this sound is the one persistence already needs: a record changed in place is followed by
+``save(key)`` or ``put(key, record)``.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -111,11 +118,17 @@ class Table:
     ) -> None:
         self.name = name
         self._backend = backend
-        self._rows: dict[str, Record] = {}
+        # A bounded table evicts from the front on every put once full: an OrderedDict finds its oldest
+        # record in O(1), where a dict skips every slot deleted since its last resize (~5 us per put
+        # for the 10 000-entry journal, i.e. per request).
+        self._rows: dict[str, Record] = OrderedDict() if max_entries is not None else {}
         self.max_entries = max_entries
         self.keep = keep
         """Records this predicate protects are never evicted; owners may set it after construction."""
         self.dropped = 0
+        self.version = 0
+        """Bumped by every write; a cache keyed on it is stale as soon as anything in the table changed."""
+        self._stamps: dict[str, int] = {}
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -136,25 +149,39 @@ class Table:
             raise NotFound(f'{what or self.name.rstrip("s").capitalize()} "{key}" not found.')
         return record
 
+    def stamp(self, key: str) -> int:
+        """The table version of the last write of ``key`` (0 if absent): changes whenever the record did."""
+        return self._stamps.get(key, 0)
+
+    def _touch(self, key: str) -> None:
+        self.version += 1
+        self._stamps[key] = self.version
+
     def put(self, key: str, record: Record) -> Record:
         self._rows[key] = record
+        self._touch(key)
         self._backend.save(self.name, key, record)
         if self.max_entries is not None and len(self._rows) > self.max_entries:
             self._evict()
         return record
 
     def save(self, key: str) -> None:
-        """Persist a record changed in place."""
+        """Persist a record changed in place (and mark it changed for readers' caches)."""
         self._backend.save(self.name, key, self._rows[key])
+        self._touch(key)
 
     def delete(self, key: str) -> Record | None:
         record = self._rows.pop(key, None)
         if record is not None:
+            self.version += 1
+            self._stamps.pop(key, None)
             self._backend.delete(self.name, key)
         return record
 
     def clear(self) -> None:
         self._rows.clear()
+        self._stamps.clear()
+        self.version += 1
         self._backend.clear(self.name)
 
     def values(self) -> list[Record]:
@@ -163,6 +190,7 @@ class Table:
     def load(self, rows: list[tuple[str, Record]]) -> None:
         for key, record in rows:
             self._rows[key] = record
+            self._touch(key)
 
     def _evict(self) -> None:
         assert self.max_entries is not None

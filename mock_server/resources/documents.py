@@ -8,8 +8,10 @@ resource; every report is kept for the control API.
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from starlette.requests import Request
@@ -51,9 +53,14 @@ def routes() -> list[BaseRoute]:
 
 
 def visible_documents(ctx: MockContext, organization_id: str | None) -> list[Record]:
-    return [
-        d for d in ctx.store.documents if d.get("state") == "verified" and d.get("_organization_id") == organization_id
-    ]
+    return list(_visible(ctx, organization_id))
+
+
+def _visible(ctx: MockContext, organization_id: str | None) -> Iterator[Record]:
+    """Lazy: a list served from the body cache never scans the store."""
+    for d in ctx.store.documents:
+        if d.get("state") == "verified" and d.get("_organization_id") == organization_id:
+            yield d
 
 
 def _organization_of(ctx: MockContext, user_id: str) -> str | None:
@@ -72,8 +79,15 @@ def _require_visible(ctx: MockContext, request: Request, user_id: str) -> Record
 async def list_documents(request: Request) -> Response:
     token = authenticate(request, READ_SCOPE)
     ctx: MockContext = request.app.state.mock
-    docs = visible_documents(ctx, _organization_of(ctx, token.user_id))
-    return collection_response(request, SPEC, docs, lambda d: public_document(ctx, d))
+    organization = _organization_of(ctx, token.user_id)
+    # One expiry for the whole page, fixed before the cache lookup: the body cached for this
+    # second holds exactly the links a fresh build would sign now. Any write to the documents
+    # table (a status report, the control API) bumps its version and so misses the cache.
+    expires = ctx.clock.now() + ctx.settings.pdf_url_ttl
+    key = (organization, ctx.store.documents.version, math.ceil(expires))
+    return collection_response(
+        request, SPEC, _visible(ctx, organization), lambda d: public_document(ctx, d, expires_at=expires), cache_key=key
+    )
 
 
 async def get_document(request: Request) -> Response:
