@@ -78,7 +78,7 @@ def serve(
     """Serve the mock Askara API with seeded data (webhooks ready)."""
     from mock_server.app import create_app
     from mock_server.errors import ConfigError
-    from mock_server.serving import uvicorn_config
+    from mock_server.serving import tune_gc, uvicorn_config
 
     try:
         settings = Settings(
@@ -109,6 +109,7 @@ def serve(
         raise click.UsageError(str(exc)) from None
     app = create_app(settings)
     _banner(settings, app.state.mock)
+    tune_gc()
     uvicorn.Server(uvicorn_config(app, settings)).run()
 
 

@@ -22,7 +22,6 @@ import heapq
 import itertools
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Literal
 
 ClockMode = Literal["real", "scaled", "manual"]
@@ -75,13 +74,13 @@ class Clock:
         return {"mode": self.mode, "scale": self.scale, "now": self.now(), "offset": self._offset}
 
 
-@dataclass(order=True)
 class _Timer:
-    due: float
-    seq: int
-    callback: TimerCallback = field(compare=False)
-    key: str | None = field(compare=False, default=None)
-    cancelled: bool = field(compare=False, default=False)
+    """One armed callback; the heap holds ``(due, seq, timer)`` tuples so ordering is C comparisons."""
+
+    __slots__ = ("due", "seq", "callback", "key", "cancelled")
+
+    def __init__(self, due: float, seq: int, callback: TimerCallback, key: str | None) -> None:
+        self.due, self.seq, self.callback, self.key, self.cancelled = due, seq, callback, key, False
 
 
 class Timers:
@@ -94,7 +93,7 @@ class Timers:
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
-        self._heap: list[_Timer] = []
+        self._heap: list[tuple[float, int, _Timer]] = []
         self._seq = itertools.count()
         self._by_key: dict[str, _Timer] = {}
         self._wake: asyncio.Event | None = None
@@ -108,7 +107,7 @@ class Timers:
         if key is not None:
             self.cancel(key)
         timer = _Timer(due, next(self._seq), callback, key)
-        heapq.heappush(self._heap, timer)
+        heapq.heappush(self._heap, (due, timer.seq, timer))
         if key is not None:
             self._by_key[key] = timer
         if self._task is None:
@@ -131,7 +130,7 @@ class Timers:
         return True
 
     def pending(self) -> list[tuple[float, str | None]]:
-        return sorted((t.due, t.key) for t in self._heap if not t.cancelled)
+        return sorted((t.due, t.key) for _, _, t in self._heap if not t.cancelled)
 
     @property
     def lateness_samples(self) -> list[float]:
@@ -163,7 +162,8 @@ class Timers:
         """Yield until no due timer is waiting and the callbacks they started have finished."""
         for _ in range(rounds):
             await asyncio.sleep(0)
-            due = any(not t.cancelled and t.due <= self.clock.now() for t in self._heap)
+            now = self.clock.now()
+            due = any(not t.cancelled and t.due <= now for _, _, t in self._heap)
             if not due and not self._running:
                 return
             if self._running:
@@ -171,34 +171,39 @@ class Timers:
 
     async def _run(self) -> None:
         assert self._wake is not None
+        loop = asyncio.get_running_loop()
         while True:
             self._fire_due()
             self._wake.clear()
             timeout = self._next_wait()
+            if timeout is None:
+                await self._wake.wait()
+                continue
+            # A loop timer setting the event, not ``wait_for``: that would start a Task per wait.
+            handle = loop.call_later(timeout, self._wake.set)
             try:
-                if timeout is None:
-                    await self._wake.wait()
-                else:
-                    await asyncio.wait_for(self._wake.wait(), timeout=timeout)
-            except TimeoutError:
-                pass
+                await self._wake.wait()
+            finally:
+                handle.cancel()
 
     def _next_wait(self) -> float | None:
-        while self._heap and self._heap[0].cancelled:
-            heapq.heappop(self._heap)
-        if not self._heap:
+        heap = self._heap
+        while heap and heap[0][2].cancelled:
+            heapq.heappop(heap)
+        if not heap:
             return None
-        return self.clock.real_seconds_until(self._heap[0].due)
+        return self.clock.real_seconds_until(heap[0][0])
 
     def _fire_due(self) -> None:
         now = self.clock.now()
-        while self._heap and (self._heap[0].cancelled or self._heap[0].due <= now):
-            timer = heapq.heappop(self._heap)
+        heap, manual = self._heap, self.clock.mode == "manual"
+        while heap and (heap[0][2].cancelled or heap[0][0] <= now):
+            timer = heapq.heappop(heap)[2]
             if timer.cancelled:
                 continue
             if timer.key is not None and self._by_key.get(timer.key) is timer:
                 del self._by_key[timer.key]
-            if self.clock.mode != "manual":
+            if not manual:
                 self._lateness.append((now - timer.due) * self.clock.scale)
                 if len(self._lateness) > 100_000:
                     del self._lateness[:50_000]

@@ -13,7 +13,7 @@ own clock within +/- 5 minutes, and a manual or scaled mock clock drifts far fro
 from __future__ import annotations
 
 import base64
-import hashlib
+import functools
 import hmac
 import secrets
 
@@ -46,6 +46,7 @@ def restore_webhook_secret(ctx: MockContext) -> None:
             ctx.webhook_secret = str(remembered["value"])
 
 
+@functools.lru_cache(maxsize=16)
 def secret_key(secret: str) -> bytes:
     """The HMAC key of a ``whsec_`` secret; a secret without the prefix is used as raw bytes."""
     if secret.startswith(PREFIX):
@@ -55,7 +56,7 @@ def secret_key(secret: str) -> bytes:
 
 def signature(key: bytes, message_id: str, timestamp: int, body: bytes) -> str:
     signed = message_id.encode() + b"." + str(timestamp).encode() + b"." + body
-    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    return "v1," + base64.b64encode(hmac.digest(key, signed, "sha256")).decode()
 
 
 def sign(

@@ -5,10 +5,11 @@ whole-attempt timeout (connect + headers + body, so a trickling body cannot hold
 latency, and sorting the answer into ``failure`` kinds. A :class:`Transport` only does the I/O:
 ``post()`` returns ``(status, first bytes of the body)`` or raises :class:`DeliveryFailure`.
 
-Two transports: :class:`AiohttpTransport` (the default: one session, no redirects, no
-decompression, no cookies) and :class:`HttpxTransport` (one ``AsyncClient`` per destination,
-kept for the benchmark comparison); :class:`FunctionTransport` runs a Python function in
-process for property tests. Numbers and the choice: ``bench/README.md``.
+The default transport is :class:`~mock_server.webhooks.http1.Http1Client` (a minimal keep-alive
+HTTP/1.1 client on asyncio protocols and llhttp); :class:`AiohttpTransport` (one session, no
+redirects, no decompression, no cookies) and :class:`HttpxTransport` (one ``AsyncClient`` per
+destination) stay for the benchmark comparison; :class:`FunctionTransport` runs a Python function
+in process for property tests. Numbers and the choice: ``bench/README.md``.
 """
 
 from __future__ import annotations
@@ -93,32 +94,40 @@ async def attempt(
     limiter: DestinationLimiter | None = None,
 ) -> Outcome:
     """One attempt, never raising: every way it can go wrong becomes a recorded failure."""
-    if limiter is not None and url_problem(url) is None:
-        async with limiter.slot(url):
-            return await attempt(transport, url, body, headers, timeout=timeout, keep_bytes=keep_bytes,
-                                 max_bytes=max_bytes)
-    started = time.perf_counter()
-
-    def done(status: int | None, answer: bytes, failure: str | None, error: str | None) -> Outcome:
-        return Outcome(status, answer[:keep_bytes], failure, error, round((time.perf_counter() - started) * 1000, 3))
-
     problem = url_problem(url)
     if problem is not None:
-        return done(None, b"", "invalid_url", problem)
+        return Outcome(None, b"", "invalid_url", problem, 0.0)
+    if limiter is None:
+        return await _timed(transport, url, body, headers, timeout, keep_bytes, max_bytes)
+    async with limiter.slot(url):
+        return await _timed(transport, url, body, headers, timeout, keep_bytes, max_bytes)
+
+
+async def _timed(
+    transport: Transport, url: str, body: bytes, headers: dict[str, str], timeout: float, keep_bytes: int,
+    max_bytes: int,
+) -> Outcome:
+    """The exchange under one deadline covering connect, request, headers and the whole body."""
+    started = time.perf_counter()
+    status: int | None = None
+    answer, failure, error = b"", None, None
     try:
         async with asyncio.timeout(timeout):
             status, answer = await transport.post(url, body, headers, keep_bytes=keep_bytes, max_bytes=max_bytes)
     except TimeoutError:
-        return done(None, b"", "timeout", f"no complete answer within {timeout:g} s")
+        status, answer = None, b""
+        failure, error = "timeout", f"no complete answer within {timeout:g} s"
     except DeliveryFailure as exc:
-        return done(None, b"", exc.kind, str(exc))
+        failure, error = exc.kind, str(exc)
     except Exception as exc:  # a delivery must never crash the sender
-        return done(None, b"", "error", f"{type(exc).__name__}: {exc}")
-    if 200 <= status < 300:
-        return done(status, answer, None, None)
-    if 300 <= status < 400:
-        return done(status, answer, "redirect", f"answered {status}; redirects are not followed")
-    return done(status, answer, "status", f"answered {status}; a 2xx is expected")
+        failure, error = "error", f"{type(exc).__name__}: {exc}"
+    else:
+        if 300 <= status < 400:
+            failure, error = "redirect", f"answered {status}; redirects are not followed"
+        elif not 200 <= status < 300:
+            failure, error = "status", f"answered {status}; a 2xx is expected"
+    latency_ms = round((time.perf_counter() - started) * 1000, 3)
+    return Outcome(status, answer[:keep_bytes], failure, error, latency_ms)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -287,4 +296,7 @@ class FunctionTransport:
 
 
 def default_transport() -> Transport:
-    return AiohttpTransport()
+    """The minimal keep-alive client (:mod:`mock_server.webhooks.http1`); numbers in bench/README.md."""
+    from mock_server.webhooks.http1 import Http1Client
+
+    return Http1Client()
