@@ -25,7 +25,15 @@ class MockContext:
         self.settings = settings
         backend = SqliteBackend(settings.state_path) if settings.state_path else None
         self.store = Store(
-            backend, limits={"journal": settings.journal_limit, "deliveries": settings.delivery_limit}
+            backend,
+            limits={
+                # Everything that grows with traffic is bounded, so a mock left running for days
+                # under load does not grow without end; what is dropped is counted (``dropped``).
+                "journal": settings.journal_limit,
+                "status_reports": settings.journal_limit,
+                "deliveries": settings.delivery_limit,
+                "events": settings.delivery_limit,
+            },
         )
         self.clock = _make_clock(settings, self.store)
         self.timers = Timers(self.clock)
@@ -45,9 +53,7 @@ class MockContext:
 
     # -- events --------------------------------------------------------------------------------
 
-    def emit(
-        self, action: str, resource_type: str, resource: Record, *, user_id: str, organization_id: str
-    ) -> Record:
+    def emit(self, action: str, resource_type: str, resource: Record, *, user_id: str, organization_id: str) -> Record:
         """Record that ``action`` happened to ``resource`` and hand the event to the sender.
 
         The envelope's ``id`` is the resource uuid, as Askara's guides show; ``event_id`` is

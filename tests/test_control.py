@@ -261,3 +261,13 @@ def test_credentials_post_registers_the_refresh_token_of_an_already_running_inte
     bad = client.post("/_mock/credentials", json={"refresh_token": "short"})
     assert bad.status_code == 422
     assert bad.json()["violations"][0]["propertyPath"] == "refresh_token"
+
+
+def test_events_and_status_reports_are_bounded_and_say_what_they_dropped(app_client) -> None:
+    client = app_client(delivery_limit=3, journal_limit=5)
+    for _ in range(5):
+        assert client.post("/_mock/notes").status_code == 201
+    answer = client.get("/_mock/events")
+    assert len(answer.json()) == 3
+    assert answer.headers["X-Askara-Mock-Dropped"] == "2"
+    assert client.get("/_mock/status-reports").headers["X-Askara-Mock-Dropped"] == "0"

@@ -82,6 +82,11 @@ async def credentials(request: Request) -> Response:
     )
 
 
+def dropped_header(count: int) -> dict[str, str]:
+    """Array listings say in a header how many old records the bounded table has dropped."""
+    return {"X-Askara-Mock-Dropped": str(count)}
+
+
 def clock_state(request: Request) -> dict[str, object]:
     ctx = context(request)
     state = ctx.clock.describe()
@@ -98,7 +103,7 @@ async def status_reports(request: Request) -> Response:
     ctx = context(request)
     wanted = request.query_params.get("document")
     items = [r for r in ctx.store.status_reports if not wanted or r.get("document_uuid") == wanted]
-    return json_response(items)
+    return json_response(items, headers=dropped_header(ctx.store.status_reports.dropped))
 
 
 async def journal(request: Request) -> Response:
@@ -135,7 +140,7 @@ async def events(request: Request) -> Response:
         for e in ctx.store.events
         if (action is None or e["payload"]["action"] == action) and (not resource or e["payload"]["id"] == resource)
     ]
-    return json_response(items)
+    return json_response(items, headers=dropped_header(ctx.store.events.dropped))
 
 
 async def documents(request: Request) -> Response:
