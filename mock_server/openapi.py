@@ -310,7 +310,9 @@ def control_paths() -> dict[str, Any]:
     uuid_path = [_param("uuid", "path", UUID)]
     return {
         "/_mock/credentials": {"get": ctl("Client credentials and a fresh refresh token",
-                                          parameters=[_param("scope")])},
+                                          parameters=[_param("scope")]),
+                               "post": ctl("Register the refresh token of an already-running integration",
+                                           "control-credentials")},
         "/_mock/clock": {"get": ctl("The mock clock")},
         "/_mock/clock/advance": {"post": ctl("Move the mock clock forward", "clock-advance")},
         "/_mock/documents": {"get": ctl("Every document, drafts and internal sync state included"),
@@ -332,10 +334,16 @@ def control_paths() -> dict[str, Any]:
         "/_mock/reset": {"post": ctl("Back to the seeded state")},
         "/_mock/faults": {"get": ctl("Active faults"), "post": ctl("Inject a fault", "fault", "201"),
                           "delete": ctl("Remove every fault")},
+        "/_mock/faults/kinds": {"get": ctl("Every fault kind this mock knows")},
+        "/_mock/faults/{fault_id}": {"delete": ctl("Remove one fault", status="204",
+                                                   parameters=[_param("fault_id", "path")])},
         "/_mock/deliveries": {"get": ctl("Webhook deliveries with every attempt")},
         "/_mock/failures": {"get": ctl("The failure queue")},
+        "/_mock/deliveries/{id}": {"get": ctl("One delivery with every attempt", parameters=[_param("id", "path")])},
         "/_mock/deliveries/{id}/redeliver": {"post": ctl("Send a delivery again",
                                                          parameters=[_param("id", "path")])},
+        "/_mock/webhooks/{uuid}/send": {"post": ctl("Deliver hand-made events to one webhook",
+                                                    "control-webhook-send", "202", parameters=uuid_path)},
     }
 
 
