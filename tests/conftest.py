@@ -6,6 +6,7 @@ import functools
 import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -78,6 +79,11 @@ def live_mock() -> Iterator[Callable[..., RunningMock]]:
             return stack.enter_context(serve_in_thread(make_settings(**overrides)))
 
         yield factory
+
+
+def ctx_of(client: TestClient) -> Any:
+    """The MockContext behind an in-process client (the seed always has one consenting clinician)."""
+    return client.app.state.mock  # type: ignore[attr-defined]
 
 
 def access_token(client: TestClient, scope: str | None = None) -> str:

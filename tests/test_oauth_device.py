@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import TEST_SECRET
+from conftest import TEST_SECRET, ctx_of
 from starlette.testclient import TestClient
 
 from mock_server.errors import Conflict, NotFound
@@ -18,17 +18,6 @@ from mock_server.serving import RunningMock
 CLIENT_ID = "askara-mock-client"
 GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 CREDENTIALS = {"client_id": CLIENT_ID, "client_secret": TEST_SECRET}
-
-
-def ctx_of(client: TestClient) -> Any:
-    return client.app.state.mock  # type: ignore[attr-defined]
-
-
-@pytest.fixture(autouse=True)
-def clinician(client: TestClient) -> None:
-    store = ctx_of(client).store
-    if not store.users.values():
-        store.users.put("u-1", {"uuid": "u-1", "email": "dr@example.fr", "firstName": "Ada", "lastName": "Dr"})
 
 
 def start(

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import TEST_SECRET
+from conftest import TEST_SECRET, ctx_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.requests import Request
@@ -20,17 +20,6 @@ from mock_server.oauth.guard import authenticate
 CLIENT_ID = "askara-mock-client"
 REDIRECT = "http://127.0.0.1:8000/callback"
 GOOD_QUERY = {"response_type": "code", "client_id": CLIENT_ID, "redirect_uri": REDIRECT, "scope": "profile"}
-
-
-def ctx_of(client: TestClient) -> Any:
-    return client.app.state.mock  # type: ignore[attr-defined]
-
-
-@pytest.fixture(autouse=True)
-def clinician(client: TestClient) -> None:
-    store = ctx_of(client).store
-    if not store.users.values():
-        store.users.put("u-1", {"uuid": "u-1", "email": "dr@example.fr", "firstName": "Ada", "lastName": "Dr"})
 
 
 def code_for(client: TestClient, scope: str = "profile organization") -> str:
