@@ -320,28 +320,19 @@ def _aggregate(outcomes: list[ScenarioOutcome]) -> list[CheckResult]:
     verdicts = []
     for check_id in CHECKS:
         results = [r for o in outcomes for r in o.results if r.check == check_id]
-        failed = [r for r in results if r.status == "failed"]
-        passed = [r for r in results if r.status == "passed"]
-        if failed:
-            verdicts.append(
-                CheckResult(
-                    check_id,
-                    "failed",
-                    "; ".join(f"[{r.scenario}] {r.message}" for r in failed),
-                    [e for r in failed for e in r.evidence][:50],
-                    ",".join(r.scenario for r in failed),
+        for status in ("failed", "passed"):
+            decisive = [r for r in results if r.status == status]
+            if decisive:
+                verdicts.append(
+                    CheckResult(
+                        check_id,
+                        status,  # type: ignore[arg-type]
+                        "; ".join(f"[{r.scenario}] {r.message}" for r in decisive),
+                        [e for r in decisive for e in r.evidence][:50] if status == "failed" else [],
+                        ",".join(r.scenario for r in decisive),
+                    )
                 )
-            )
-        elif passed:
-            verdicts.append(
-                CheckResult(
-                    check_id,
-                    "passed",
-                    "; ".join(f"[{r.scenario}] {r.message}" for r in passed),
-                    [],
-                    ",".join(r.scenario for r in passed),
-                )
-            )
+                break
         else:
             reasons = sorted({r.message for r in results}) or ["no scenario in this run feeds this check"]
             verdicts.append(CheckResult(check_id, "skipped", "; ".join(reasons), [], ""))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server.context import MockContext
@@ -108,8 +109,6 @@ class ApiMiddleware:
         started: float,
         kind: str,
     ) -> None:
-        from starlette.requests import Request
-
         response = problem_response(Request(scope, receive), error)
         response.raw_headers.extend(extra_headers)
         await response(scope, receive, send)
