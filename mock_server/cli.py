@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 import uvicorn
 
+from mock_server.context import MockContext
 from mock_server.settings import CLOCK_MODES, Settings
 
 EXIT_OK = 0
@@ -113,7 +114,7 @@ def serve(
     uvicorn.Server(uvicorn_config(app, settings)).run()
 
 
-def _banner(settings: Settings, context: object) -> None:
+def _banner(settings: Settings, context: MockContext) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -122,7 +123,7 @@ def _banner(settings: Settings, context: object) -> None:
     table.add_row("Web page", f"{settings.base_url}/_mock/ui")
     table.add_row("OpenAPI", f"{settings.base_url}/openapi.json")
     table.add_row("Client id", settings.client_id)
-    table.add_row("Client secret", getattr(context, "client_secret", "?"))
+    table.add_row("Client secret", context.client_secret)
     table.add_row("Credentials", f"curl {settings.base_url}/_mock/credentials")
     table.add_row("Clock", f"{settings.clock} (scale {settings.time_scale})")
     table.add_row("State", settings.state_path or "in memory")
