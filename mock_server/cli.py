@@ -5,12 +5,15 @@ from __future__ import annotations
 import importlib
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import uvicorn
 
-from mock_server.context import MockContext
 from mock_server.settings import CLOCK_MODES, Settings
+
+if TYPE_CHECKING:  # the client commands should not pay for importing the whole mock
+    from mock_server.context import MockContext
 
 EXIT_OK = 0
 EXIT_USAGE = 2
