@@ -124,7 +124,7 @@ class Counting:
 
 async def run_raw(factory: Any, ports: list[int], requests: int) -> float:
     """Requests/s of the transport alone, through ``attempt()`` as the sender calls it."""
-    from mock_server.webhooks.transport import DestinationLimiter, attempt
+    from mock_server.sender._transports.base import DestinationLimiter, attempt
 
     transport, limiter = factory(), DestinationLimiter(100)
     urls = [f"http://127.0.0.1:{port}/hook" for port in ports]
@@ -148,7 +148,7 @@ async def run_raw(factory: Any, ports: list[int], requests: int) -> float:
 
 
 async def run_transport(name: str, factory: Any, ports: list[int], args: argparse.Namespace) -> dict[str, Any]:
-    from mock_server.webhooks.testing import add_webhook, build_context, emit_note, sender_settings, start, stop
+    from mock_server.testing.sender import add_webhook, build_context, emit_note, sender_settings, start, stop
 
     result: dict[str, Any] = {"transport": name, "load": os.getloadavg()[0]}
     result["raw_per_s"] = await run_raw(factory, ports, args.events * WEBHOOKS)
@@ -232,9 +232,10 @@ async def _settled(ctx: Any, timeout: float) -> None:
 def main() -> None:
     import uvloop
 
+    from mock_server.sender._transports.aiohttp_transport import AiohttpTransport
+    from mock_server.sender._transports.http1 import Http1Client
+    from mock_server.sender._transports.httpx_transport import HttpxTransport
     from mock_server.serving import free_port, tune_gc
-    from mock_server.webhooks.http1 import Http1Client
-    from mock_server.webhooks.transport import AiohttpTransport, HttpxTransport
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=2500, help="events in the burst (x4 deliveries)")

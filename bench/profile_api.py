@@ -66,11 +66,11 @@ def asgi_caller(app: Any, path: str, query: bytes, headers: list[tuple[bytes, by
 
 def profile(documents: int = 20, requests: int = 3000) -> None:
     from mock_server import Settings, create_app
-    from mock_server.collections import BODY_CACHE_KEY, apply, parse_query
-    from mock_server.factories import SERVED_CACHE_KEY, _served_document, public_document
-    from mock_server.files import signed_pdf_url
-    from mock_server.middleware import ApiMiddleware
-    from mock_server.resources.documents import SPEC, visible_documents
+    from mock_server.api.documents import SPEC, visible_documents
+    from mock_server.domain.documents import public_document, served_document
+    from mock_server.domain.links import signed_pdf_url
+    from mock_server.web.collections import apply, parse_query
+    from mock_server.web.middleware import ApiMiddleware
 
     settings = Settings(seed_documents=documents, rate_limit_capacity=BIG_RATE_LIMIT)
     app = create_app(settings)
@@ -100,8 +100,8 @@ def profile(documents: int = 20, requests: int = 3000) -> None:
         await call()
 
     async def cold() -> None:
-        ctx.extensions.pop(BODY_CACHE_KEY, None)
-        ctx.extensions.pop(SERVED_CACHE_KEY, None)
+        ctx.caches.list_bodies.clear()
+        ctx.caches.served_documents.clear()
         await call()
 
     rebuilt = run_many(requests // 3, after_a_write)
@@ -129,7 +129,7 @@ def profile(documents: int = 20, requests: int = 3000) -> None:
         ("visible_documents (scan of the store)", lambda: visible_documents(ctx, user["_organization_id"])),
         ("parse_query + filter/sort/page", lambda: apply(SPEC, parse_query(SPEC, [("itemsPerPage", "20")]), docs)),
         ("serialize 20 documents (public_document, memo hit)", lambda: [public_document(ctx, d) for d in page]),
-        ("serialize 20 documents, no memo (_served_document)", lambda: [_served_document(d) for d in page]),
+        ("serialize 20 documents, no memo (served_document)", lambda: [served_document(d) for d in page]),
         ("  of which: 20 HMAC-signed PDF URLs",
          lambda: [signed_pdf_url(ctx, d["uuid"], d["pdf"]["fileName"], expires) for d in page]),  # fmt: skip
         ("orjson.dumps of the 20-document body", lambda: orjson.dumps(bodies)),

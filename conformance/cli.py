@@ -8,6 +8,10 @@ from pathlib import Path
 
 import click
 
+from conformance.reports.data import write_json
+from conformance.reports.html import write_html
+from conformance.reports.junit import write_junit
+from conformance.reports.terminal import print_summary
 from conformance.runner import EXIT_NOT_RUN, RunConfig, run
 from conformance.scenario import ScenarioError, load, standard_suite
 
@@ -98,11 +102,6 @@ def run_command(
 ) -> None:
     """Run conformance scenarios against an integration; exit 0 passed, 1 failed, 2 not run."""
     from rich.console import Console
-
-    from conformance.reports.data import write_json
-    from conformance.reports.html import write_html
-    from conformance.reports.junit import write_junit
-    from conformance.reports.terminal import print_summary
 
     console = Console(stderr=True)
     try:

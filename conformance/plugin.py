@@ -22,6 +22,8 @@ import pytest
 from conformance.mockclient import MockClient
 from conformance.runner import RunConfig, RunResult, run
 from conformance.scenario import load, standard_suite
+from mock_server.core.settings import Settings
+from mock_server.serving import serve_in_thread
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -30,9 +32,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture
 def askara_mock(request: pytest.FixtureRequest) -> Iterator[Any]:
-    from mock_server.serving import serve_in_thread
-    from mock_server.settings import Settings
-
     marker = request.node.get_closest_marker("askara_mock")
     overrides = dict(marker.kwargs) if marker else {}
     with serve_in_thread(Settings(**overrides)) as running:

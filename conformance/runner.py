@@ -27,7 +27,9 @@ from conformance.mockclient import MockClient, MockError
 from conformance.observation import Observation
 from conformance.scenario import Scenario
 from conformance.steps import StepError, StepRuntime, run_step
-from conformance.target import TargetError, TargetProcess, target_address
+from conformance.target import TargetError, TargetProcess, is_listening, target_address
+from mock_server.core.settings import Settings
+from mock_server.serving import serve_in_thread
 
 EXIT_PASSED = 0
 EXIT_FAILED = 1
@@ -94,9 +96,6 @@ def _mock(config: RunConfig, seed: int) -> Iterator[str]:
     if config.mock_url:
         yield config.mock_url
         return
-    from mock_server.serving import serve_in_thread
-    from mock_server.settings import Settings
-
     settings = Settings(
         port=config.mock_port or 0,
         seed=seed,
@@ -159,8 +158,6 @@ def run(config: RunConfig) -> RunResult:
                         start_target()
                     else:
                         host, port = target_address(config.target_url)
-                        from conformance.target import is_listening
-
                         if not is_listening(host, port):
                             raise TargetError(f"nothing listens on {host}:{port} and no --start command was given")
                     if not registers:

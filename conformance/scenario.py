@@ -8,8 +8,9 @@ validate`` can say "line 12: steps[2].fault.kind: 'dupe' is not one of ...".
 from __future__ import annotations
 
 import difflib
-import json
 from dataclasses import dataclass, field
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,12 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-ROOT = Path(__file__).resolve().parent.parent
-SCHEMA_PATH = ROOT / "schemas" / "scenario.schema.json"
-STANDARD_DIR = ROOT / "scenarios"
+from conformance.vocabulary import CHECK_IDS
+from mock_server.core.packaged import read_schema
+
+STANDARD_PACKAGE = "conformance"
+"""The standard scenarios ship inside this package (``conformance/scenarios/``); the repository's
+top-level ``scenarios/`` is a link to them."""
 STEP_KINDS = ("create", "trigger", "validate", "fault", "advance", "wait", "observe", "send", "fuzz", "start")
 
 
@@ -48,7 +52,7 @@ class Scenario:
 
 
 def _schema() -> dict[str, Any]:
-    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    return read_schema("scenario")
 
 
 def _line_map(
@@ -129,9 +133,7 @@ def parse(text: str, source: str = "<scenario>") -> Scenario:
         problems.append((line, _dotted(path), _explain(error)))
     if problems:
         raise ScenarioError(source, problems)
-    from conformance.checks import CHECKS  # local: checks import scenario types
-
-    unknown = [(i, c) for i, c in enumerate(data["checks"]) if c not in CHECKS]
+    unknown = [(i, c) for i, c in enumerate(data["checks"]) if c not in CHECK_IDS]
     if unknown:
         raise ScenarioError(
             source,
@@ -140,8 +142,8 @@ def parse(text: str, source: str = "<scenario>") -> Scenario:
                     lines.get(("checks", i)),
                     f"checks[{i}]",
                     f"unknown check {c!r}."
-                    + (f" Did you mean {m[0]!r}?" if (m := difflib.get_close_matches(c, list(CHECKS), n=1)) else "")
-                    + f" Known: {', '.join(sorted(CHECKS))}",
+                    + (f" Did you mean {m[0]!r}?" if (m := difflib.get_close_matches(c, list(CHECK_IDS), n=1)) else "")
+                    + f" Known: {', '.join(sorted(CHECK_IDS))}",
                 )
                 for i, c in unknown
             ],
@@ -176,13 +178,15 @@ def load(name_or_path: str) -> Scenario:
     )
 
 
-def standard_files() -> list[Path]:
-    return sorted(STANDARD_DIR.glob("*.yaml"))
+def standard_files() -> list[Traversable]:
+    """The standard scenario files the package ships, in file order."""
+    folder = files(STANDARD_PACKAGE) / "scenarios"
+    return sorted((entry for entry in folder.iterdir() if entry.name.endswith(".yaml")), key=lambda e: e.name)
 
 
 def standard_suite() -> list[Scenario]:
     """The standard suite, in file order."""
-    return [parse(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT))) for path in standard_files()]
+    return [parse(path.read_text(encoding="utf-8"), f"scenarios/{path.name}") for path in standard_files()]
 
 
 def standard_names() -> list[str]:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.fuzz import unusual_envelopes
 from conformance.mockclient import MockClient, MockError
 from conformance.observation import HARNESS_USER_AGENT, FaultFact, Observation
 
@@ -203,8 +204,6 @@ def send(runtime: StepRuntime, args: dict[str, Any]) -> None:
 
 @step("fuzz")
 def fuzz(runtime: StepRuntime, args: dict[str, Any]) -> None:
-    from conformance.fuzz import unusual_envelopes
-
     if runtime.webhook_id is None:
         raise StepError("fuzz needs the integration's webhook (webhook mode)")
     for events in unusual_envelopes(runtime.mock, int(args.get("examples", 20)), seed=args.get("seed", 0)):

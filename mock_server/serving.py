@@ -14,7 +14,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from mock_server.app import create_app
-from mock_server.settings import Settings
+from mock_server.core.settings import Settings
 
 
 def tune_gc() -> None:

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, Verbosity, settings
 from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
-from mock_server.oauth.tokens import KNOWN_SCOPES
+from mock_server.core.tokens import KNOWN_SCOPES
 from mock_server.serving import RunningMock, serve_in_thread
 
 settings.register_profile("dev", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from mock_server.cli import main
-from mock_server.cli_control import parse_params
+from mock_server.cli.client import parse_params
 from mock_server.serving import RunningMock, free_port
-from mock_server.webhooks.testing import add_webhook
+from mock_server.testing.sender import add_webhook
 
 WIDE = {"COLUMNS": "200"}
 

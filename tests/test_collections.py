@@ -9,10 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from mock_server import factories
-from mock_server.collections import MAX_ITEMS_PER_PAGE
+from mock_server import domain
+from mock_server.web.collections import MAX_ITEMS_PER_PAGE
 
-TYPES = list(factories.DOCUMENT_TYPES)
+TYPES = list(domain.DOCUMENT_TYPES)
 ORDERS = [None, ("createdAt", "asc"), ("createdAt", "desc"), ("validatedAt", "desc"), ("updatedAt", "asc")]
 
 documents = st.lists(
@@ -45,9 +45,9 @@ def test_pages_concatenated_equal_the_whole_filtered_ordered_list(app_client: An
     def check(docs: list[Any], per_page: int, synchronized: bool | None, kind: str | None, order: Any) -> None:
         ctx.store.documents.clear()
         for doc_type, synced, gap in docs:
-            doc = factories.new_document(ctx, overrides={"type": doc_type})
+            doc = domain.new_document(ctx, overrides={"type": doc_type})
             ctx.clock.advance(gap)
-            factories.validate_document(ctx, doc)
+            domain.validate_document(ctx, doc)
             if synced:
                 doc.update({"synchronized": True, "synchronizedAt": int(ctx.clock.now())})
         headers = {"Authorization": f"Bearer {access_token(client, 'read:documents')}", "Accept": "application/ld+json"}

@@ -7,7 +7,7 @@ import uuid
 from conftest import TEST_SECRET, access_token
 from starlette.testclient import TestClient
 
-from mock_server.validation import validate
+from mock_server.web.validation import validate
 
 
 def ctx_of(client: TestClient):  # type: ignore[no-untyped-def]
@@ -220,7 +220,7 @@ def test_reset_goes_back_to_the_seeded_state(app_client) -> None:  # type: ignor
         last = client.get("/webhooks", headers=headers)
     assert last.status_code == 429
     calls: list[str] = []
-    ctx.extensions["on_reset"].append(lambda: calls.append("reset"))
+    ctx.reset_hooks.append(lambda: calls.append("reset"))
     client.post("/_mock/faults", json={"kind": "drain_bucket"})
     client.post("/_mock/faults", json={"kind": "download", "mode": "error", "count": 3})
     answer = client.post("/_mock/reset")

@@ -10,9 +10,9 @@ from conftest import access_token
 from jsonschema import Draft202012Validator
 from starlette.testclient import TestClient
 
-from mock_server import factories
-from mock_server.errors import Conflict
-from mock_server.validation import load_schema
+from mock_server import domain
+from mock_server.core.errors import Conflict
+from mock_server.web.validation import load_schema
 
 ALL = "read:documents write:document_integrations"
 
@@ -46,7 +46,7 @@ def test_list_serves_verified_documents_with_patient_and_pdf(client: TestClient)
         assert doc["pdf"]["fileName"].endswith(".pdf")
         assert set(doc["patient"]) >= {"uuid", "externalId", "firstName", "lastName"}
     assert _no_private_keys(docs)
-    assert {d["type"] for d in docs} <= set(factories.DOCUMENT_TYPES)
+    assert {d["type"] for d in docs} <= set(domain.DOCUMENT_TYPES)
     created = [d["createdAt"] for d in docs]
     assert created == sorted(created)
 
@@ -130,14 +130,14 @@ def test_get_one_and_404s(client: TestClient) -> None:
 def test_draft_is_invisible_until_validated(client: TestClient) -> None:
     ctx = _ctx(client)
     headers = _auth(client)
-    draft = factories.new_document(ctx)
+    draft = domain.new_document(ctx)
     assert draft["state"] == "draft"
     assert draft["uuid"] not in {d["uuid"] for d in client.get("/documents", headers=headers).json()}
     assert client.get(f"/documents/{draft['uuid']}", headers=headers).status_code == 404
     assert client.post(f"/documents/{draft['uuid']}/status", json={"success": True}, headers=headers).status_code == 404
     with pytest.raises(Conflict):
-        factories.synchronize_document(ctx, draft)
-    event = factories.validate_document(ctx, draft)
+        domain.synchronize_document(ctx, draft)
+    event = domain.validate_document(ctx, draft)
     payload = event["payload"]
     assert (payload["id"], payload["resource_type"], payload["action"]) == (draft["uuid"], "document", "new_document")
     document = payload["metadata"]["document"]
@@ -146,15 +146,15 @@ def test_draft_is_invisible_until_validated(client: TestClient) -> None:
     listed = client.get("/documents?synchronized=false", headers=headers).json()
     assert draft["uuid"] in {d["uuid"] for d in listed}
     with pytest.raises(Conflict, match="already 'verified'"):
-        factories.validate_document(ctx, draft)
-    again = factories.synchronize_document(ctx, draft)
+        domain.validate_document(ctx, draft)
+    again = domain.synchronize_document(ctx, draft)
     assert again["payload"]["action"] == "document_synchronize"
 
 
 def test_event_freezes_the_link_while_the_api_renews_it(client: TestClient) -> None:
     ctx = _ctx(client)
-    doc = factories.new_document(ctx)
-    event = factories.validate_document(ctx, doc)
+    doc = domain.new_document(ctx)
+    event = domain.validate_document(ctx, doc)
     frozen = event["payload"]["metadata"]["document"]["pdf"]["url"]
     ctx.clock.advance(3601)
     assert client.get(frozen).status_code == 403

@@ -12,8 +12,9 @@ from conftest import access_token, make_settings
 from starlette.testclient import TestClient
 
 from mock_server import create_app
-from mock_server.errors import Unauthorized
-from mock_server.faults import _path_matches, take
+from mock_server.core.errors import Unauthorized
+from mock_server.faults.api import _path_matches
+from mock_server.faults.registry import take
 
 
 def inject(client: TestClient, **body: Any) -> dict[str, Any]:
@@ -116,7 +117,7 @@ def test_other_parts_register_kinds(client: TestClient) -> None:
         seen.append(body)
         return {"remaining": body.get("count", 1)}
 
-    ctx_of(client).extensions["fault_kinds"]["duplicate"] = duplicate
+    ctx_of(client).fault_kinds["duplicate"] = duplicate
     record = inject(client, kind="duplicate", delay=5, count=3)
     assert seen == [{"kind": "duplicate", "delay": 5, "count": 3}]
     assert record["params"] == {"delay": 5, "count": 3} and record["remaining"] == 3
@@ -281,7 +282,7 @@ def test_drain_bucket_of_another_client_leaves_ours(client: TestClient) -> None:
 
 
 def test_download_hook_spends_uses_per_document(client: TestClient) -> None:
-    hook = ctx_of(client).extensions["download_fault"]
+    hook = ctx_of(client).download_fault
     target, other = str(uuid.uuid4()), str(uuid.uuid4())
     inject(client, kind="download", mode="truncate", document=target, count=2)
     assert hook(other) == "ok"

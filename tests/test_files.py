@@ -12,9 +12,9 @@ import pytest
 from conftest import access_token
 from starlette.testclient import TestClient
 
-from mock_server import factories
-from mock_server.files import signed_pdf_url
-from mock_server.pdf import render_document_pdf
+from mock_server import domain
+from mock_server.domain.links import signed_pdf_url
+from mock_server.domain.pdf import render_document_pdf
 
 
 def _ctx(client: TestClient) -> Any:
@@ -87,10 +87,10 @@ def test_pdf_is_cached_per_document(client: TestClient) -> None:
 def test_download_fault_error_and_truncate(client: TestClient) -> None:
     ctx = _ctx(client)
     doc = _first_document(client)
-    ctx.extensions["download_fault"] = lambda document_uuid: "error"
+    ctx.download_fault = lambda document_uuid: "error"
     failed = client.get(doc["pdf"]["url"])
     assert failed.status_code == 500 and "<Code>InternalError</Code>" in failed.text
-    ctx.extensions["download_fault"] = lambda document_uuid: "truncate"
+    ctx.download_fault = lambda document_uuid: "truncate"
     cut = client.get(doc["pdf"]["url"])
     assert int(cut.headers["content-length"]) > len(cut.content) > 0
     entry = ctx.store.journal.values()[-1]
@@ -100,9 +100,9 @@ def test_download_fault_error_and_truncate(client: TestClient) -> None:
 def test_truncated_download_breaks_a_real_client(live_mock: Any) -> None:
     mock = live_mock()
     ctx = mock.context
-    doc = factories.public_document(ctx, ctx.store.documents.values()[0])
+    doc = domain.public_document(ctx, ctx.store.documents.values()[0])
     url = doc["pdf"]["url"].replace(ctx.settings.base_url, mock.url)
     assert httpx.get(url).status_code == 200
-    ctx.extensions["download_fault"] = lambda document_uuid: "truncate"
+    ctx.download_fault = lambda document_uuid: "truncate"
     with pytest.raises(httpx.RemoteProtocolError):
         httpx.get(url)

@@ -9,8 +9,8 @@ from conftest import access_token
 from jsonschema import Draft202012Validator
 from starlette.testclient import TestClient
 
-from mock_server import factories
-from mock_server.validation import load_schema
+from mock_server import domain
+from mock_server.web.validation import load_schema
 
 
 def _auth(client: TestClient, scope: str = "read:notes") -> dict[str, str]:
@@ -70,7 +70,7 @@ def test_scope(client: TestClient) -> None:
 def test_new_note_emits_the_guide_payload(client: TestClient) -> None:
     ctx = _ctx(client)
     patient = ctx.store.patients.values()[0]
-    note, event = factories.new_note(ctx, patient_uuid=patient["uuid"])
+    note, event = domain.new_note(ctx, patient_uuid=patient["uuid"])
     payload = event["payload"]
     assert payload["action"] == "new_note" and payload["resource_type"] == "note" and payload["id"] == note["uuid"]
     body = payload["metadata"]["note"]

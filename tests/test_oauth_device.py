@@ -11,8 +11,8 @@ import pytest
 from conftest import TEST_SECRET, ctx_of
 from starlette.testclient import TestClient
 
-from mock_server.errors import Conflict, NotFound
-from mock_server.oauth.device import approve_device_code, normalize_user_code
+from mock_server.api.oauth.device import approve_device_code, normalize_user_code
+from mock_server.core.errors import Conflict, NotFound
 from mock_server.serving import RunningMock
 
 CLIENT_ID = "askara-mock-client"

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from mock_server.oauth.guard import authenticate
+from mock_server.api.oauth.guard import authenticate
 
 CLIENT_ID = "askara-mock-client"
 REDIRECT = "http://127.0.0.1:8000/callback"

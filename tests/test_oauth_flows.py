@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from mock_server.oauth.guard import authenticate
+from mock_server.api.oauth.guard import authenticate
 from mock_server.serving import RunningMock
 
 CLIENT_ID = "askara-mock-client"

@@ -8,9 +8,9 @@ import pytest
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from mock_server.middleware import classify
-from mock_server.openapi import CONTROL_TAG
-from mock_server.validation import SCHEMA_DIR
+from mock_server.core.packaged import SCHEMA_SUFFIX, schema_files
+from mock_server.web.middleware import classify
+from mock_server.web.openapi import CONTROL_TAG
 
 
 @pytest.fixture
@@ -51,8 +51,8 @@ def test_every_documented_public_path_is_routed(client: TestClient, document: di
 
 def test_components_come_from_the_schema_files(document: dict) -> None:  # type: ignore[type-arg]
     schemas = document["components"]["schemas"]
-    for path in SCHEMA_DIR.glob("*.schema.json"):
-        name = path.name.removesuffix(".schema.json")
+    for path in schema_files():
+        name = path.name.removesuffix(SCHEMA_SUFFIX)
         if name == "scenario":
             continue
         assert name in schemas

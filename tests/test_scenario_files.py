@@ -15,8 +15,8 @@ from conformance.mockclient import MockClient
 from conformance.runner import EXIT_PASSED, RunConfig, run
 from conformance.scenario import ScenarioError, load, parse, standard_files
 from mock_server.cli import main
+from mock_server.core.settings import Settings
 from mock_server.serving import free_port, serve_in_thread
-from mock_server.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "tests" / "integrations" / "reference.py"

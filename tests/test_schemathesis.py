@@ -26,8 +26,8 @@ from schemathesis.checks import (
 )
 
 from mock_server import create_app
-from mock_server.oauth.tokens import KNOWN_SCOPES
-from mock_server.openapi import CONTROL_TAG
+from mock_server.core.tokens import KNOWN_SCOPES
+from mock_server.web.openapi import CONTROL_TAG
 
 # One mock for the module: building the schema per test would cost more than the fuzzing. A bucket
 # this large keeps 429 out of the way; rate limiting has its own tests.

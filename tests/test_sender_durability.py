@@ -16,16 +16,8 @@ from pathlib import Path
 import httpx
 
 from mock_server.serving import free_port
-from mock_server.webhooks.receiver import ScriptedReceiver
-from mock_server.webhooks.testing import (
-    add_webhook,
-    build_context,
-    emit_note,
-    sender,
-    sender_settings,
-    start,
-    stop,
-)
+from mock_server.testing.receiver import ScriptedReceiver
+from mock_server.testing.sender import add_webhook, build_context, emit_note, sender, sender_settings, start, stop
 
 START = 1_780_000_000.0
 

@@ -8,10 +8,10 @@ import orjson
 import pytest
 from starlette.testclient import TestClient
 
-from mock_server import faults as fault_list
-from mock_server.webhooks.faults import arm
-from mock_server.webhooks.receiver import ScriptedReceiver
-from mock_server.webhooks.testing import add_webhook, emit_note, running_sender, sender
+from mock_server.faults import registry as fault_list
+from mock_server.faults.delivery import arm
+from mock_server.testing.receiver import ScriptedReceiver
+from mock_server.testing.sender import add_webhook, emit_note, running_sender, sender
 
 
 def run(scenario):  # type: ignore[no-untyped-def]

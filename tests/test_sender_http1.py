@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from mock_server.webhooks.http1 import Http1Client
-from mock_server.webhooks.receiver import _read_request
-from mock_server.webhooks.transport import DeliveryFailure, attempt
+from mock_server.sender._transports.base import DeliveryFailure, attempt
+from mock_server.sender._transports.http1 import Http1Client
+from mock_server.testing.receiver import _read_request
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n{\"ok\":true}"
 

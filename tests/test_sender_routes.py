@@ -8,9 +8,9 @@ import orjson
 import pytest
 from starlette.testclient import TestClient
 
-from mock_server.validation import validate
-from mock_server.webhooks.receiver import ScriptedReceiver
-from mock_server.webhooks.testing import add_webhook
+from mock_server.testing.receiver import ScriptedReceiver
+from mock_server.testing.sender import add_webhook
+from mock_server.web.validation import validate
 
 
 @pytest.fixture

@@ -9,11 +9,10 @@ import time
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from mock_server.webhooks import ensure_webhook_secret
-from mock_server.webhooks.faults import arm
-from mock_server.webhooks.receiver import ReceivedRequest, ScriptedReceiver
-from mock_server.webhooks.signing import STALE_SECONDS, secret_key, signature
-from mock_server.webhooks.testing import add_webhook, build_context, emit_note, running_sender, sender_settings
+from mock_server.faults.delivery import arm
+from mock_server.sender.signing import STALE_SECONDS, secret_key, signature
+from mock_server.testing.receiver import ReceivedRequest, ScriptedReceiver
+from mock_server.testing.sender import add_webhook, build_context, emit_note, running_sender, sender_settings
 
 SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef01234567").decode()
 FAR_PAST = 1_000_000_000.0  # a manual clock in 2001: signatures must still use real time
@@ -51,9 +50,9 @@ def test_ensure_webhook_secret_generates_a_standard_secret_once_and_turns_signin
     async def scenario() -> None:
         async with ScriptedReceiver() as rx, running_sender() as ctx:
             assert ctx.webhook_secret is None
-            secret = ensure_webhook_secret(ctx)
+            secret = ctx.ensure_webhook_secret()
             assert secret.startswith("whsec_") and len(base64.b64decode(secret[6:])) == 24
-            assert ensure_webhook_secret(ctx) == secret == ctx.webhook_secret
+            assert ctx.ensure_webhook_secret() == secret == ctx.webhook_secret
             add_webhook(ctx, rx.url("/hook"))
             emit_note(ctx)
             await ctx.timers.settle()
@@ -65,7 +64,7 @@ def test_ensure_webhook_secret_generates_a_standard_secret_once_and_turns_signin
 def test_a_generated_secret_survives_a_restart_with_state(tmp_path) -> None:  # type: ignore[no-untyped-def]
     settings = sender_settings(state_path=str(tmp_path / "state.db"))
     first = build_context(settings)
-    secret = ensure_webhook_secret(first)
+    secret = first.ensure_webhook_secret()
     first.store.close()
     second = build_context(settings)
     assert second.webhook_secret == secret

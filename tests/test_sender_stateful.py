@@ -14,8 +14,9 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from mock_server.webhooks.testing import add_webhook, build_context, emit_note, sender_settings, start, stop
-from mock_server.webhooks.transport import DeliveryFailure, FunctionTransport
+from mock_server.sender._transports.base import DeliveryFailure
+from mock_server.sender._transports.function import FunctionTransport
+from mock_server.testing.sender import add_webhook, build_context, emit_note, sender_settings, start, stop
 
 BEHAVIOURS = ("ok", "500", "timeout", "refused")
 OFFSETS = tuple(itertools.accumulate((0.0, 5.0, 10.0, 20.0)))

@@ -15,9 +15,8 @@ from urllib.parse import parse_qs, urlsplit
 from conftest import access_token
 from starlette.testclient import TestClient
 
-from mock_server import factories
-from mock_server.collections import BODY_CACHE_KEY
-from mock_server.store import Backend, Table
+from mock_server import domain
+from mock_server.core.store import Backend, Table
 
 ALL = "read:documents write:document_integrations"
 
@@ -37,8 +36,8 @@ def _expiry(doc: dict[str, Any]) -> int:
 def _uncached(client: TestClient, path: str, headers: dict[str, str]) -> bytes:
     """What the mock answers with both caches emptied first."""
     ctx = _ctx(client)
-    ctx.extensions.pop(BODY_CACHE_KEY, None)
-    ctx.extensions.pop(factories.SERVED_CACHE_KEY, None)
+    ctx.caches.list_bodies.clear()
+    ctx.caches.served_documents.clear()
     return client.get(path, headers=headers).content
 
 
@@ -131,18 +130,18 @@ def test_download_fault_applies_to_links_from_a_cached_list(client: TestClient) 
 def test_public_document_returns_fresh_dicts(client: TestClient) -> None:
     ctx = _ctx(client)
     doc = next(d for d in ctx.store.documents if d["state"] == "verified")
-    first = factories.public_document(ctx, doc)
+    first = domain.public_document(ctx, doc)
     first["pdf"]["url"] = "tampered"
     first["patient"]["firstName"] = "tampered"
     first["title"] = "tampered"
-    second = factories.public_document(ctx, doc)
+    second = domain.public_document(ctx, doc)
     assert second["pdf"]["url"] != "tampered" and second["patient"]["firstName"] == doc["patient"]["firstName"]
     assert second["title"] == doc["title"]
     doc["title"] = "Changed in place"
     ctx.store.documents.save(doc["uuid"])  # the store's rule: an in-place change is followed by save/put
-    assert factories.public_document(ctx, doc)["title"] == "Changed in place"
+    assert domain.public_document(ctx, doc)["title"] == "Changed in place"
     detached = dict(doc, title="Not stored")  # a record that is not the stored one is never served from the memo
-    assert factories.public_document(ctx, detached)["title"] == "Not stored"
+    assert domain.public_document(ctx, detached)["title"] == "Not stored"
 
 
 def test_two_apps_share_nothing(app_client: Any) -> None:

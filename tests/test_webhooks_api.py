@@ -145,12 +145,8 @@ def test_unknown_and_invalid_uuids_are_404(client: TestClient) -> None:
 def test_sender_hooks_are_called(client: TestClient) -> None:
     ctx = client.app.state.mock  # type: ignore[attr-defined]
     calls: list[tuple[str, str]] = []
-    ctx.extensions["on_webhook_changed"] = lambda key: calls.append(("changed", key))
-
-    async def deleted(key: str) -> None:
-        calls.append(("deleted", key))
-
-    ctx.extensions["on_webhook_deleted"] = deleted
+    ctx.sender.on_webhook_changed = lambda key: calls.append(("changed", key))
+    ctx.sender.on_webhook_deleted = lambda key: calls.append(("deleted", key))
     hook = create(client)
     client.put(f"/webhooks/{hook['uuid']}", json={"url": "http://127.0.0.1/x", "events": EVENTS}, headers=auth(client))
     client.delete(f"/webhooks/{hook['uuid']}", headers=auth(client))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from conformance.observation import ACK_LIMIT_MS, Observation
+from conformance.vocabulary import CHECK_IDS
 
 Status = Literal["passed", "failed", "skipped"]
 
@@ -38,6 +39,8 @@ def check(check_id: str, title: str) -> Callable[[Callable[..., Any]], Callable[
     def register(fn: Callable[[Observation], tuple[Status, str, list[dict[str, Any]]]]) -> Callable[..., Any]:
         if check_id in CHECKS:
             raise TypeError(f"check {check_id!r} registered twice")
+        if check_id not in CHECK_IDS:
+            raise TypeError(f"check {check_id!r} is not in conformance.vocabulary.CHECK_IDS")
         CHECKS[check_id] = CheckSpec(check_id, title, fn)
         return fn
 

@@ -6,18 +6,17 @@ ones get the same problem documents as the public API.
 
 * :mod:`.views`: read-only calls (credentials, clock, status reports, journal, events, records).
 * :mod:`.actions`: calls that change things (documents, Synchronize, notes, clock, reset).
-* :mod:`mock_server.ui`: the web page at ``/_mock/ui``.
-
-The sender's routes (``/_mock/deliveries``, ``/_mock/failures``) live in ``mock_server.webhooks``.
+* :mod:`.faults`: arm, list and disarm faults.
+* :mod:`.deliveries`: the sender's deliveries, failure queue, redelivery and hand-made sends.
+* :mod:`.ui`: the web page at ``/_mock/ui``.
 """
 
 from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from mock_server import ui
-from mock_server.control import actions, views
+from mock_server.control import actions, deliveries, faults, ui, views
 
 
 def routes() -> list[BaseRoute]:
-    return [*views.routes(), *actions.routes(), *ui.routes()]
+    return [*views.routes(), *actions.routes(), *faults.routes(), *deliveries.routes(), *ui.routes()]

@@ -6,7 +6,6 @@ engineer can replay a story: write a document, validate it, press Synchronize, l
 
 from __future__ import annotations
 
-import inspect
 import math
 from typing import Any
 
@@ -14,12 +13,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from mock_server.context import MockContext
+from mock_server import domain
+from mock_server.api.oauth.device import approve_device_code
 from mock_server.control.common import context, optional_json
 from mock_server.control.views import clock_state
-from mock_server.errors import Conflict, NotFound, TooManyRequests, ValidationFailed, Violation
-from mock_server.http import json_response
-from mock_server.store import Record
+from mock_server.core.context import MockContext
+from mock_server.core.errors import Conflict, NotFound, TooManyRequests, ValidationFailed, Violation
+from mock_server.core.store import Record
+from mock_server.domain.seed import seed_store
+from mock_server.web.http import json_response
 
 KEPT_ON_RESET = ("meta", "clients")
 
@@ -38,31 +40,25 @@ def routes() -> list[BaseRoute]:
 
 async def create_document(request: Request) -> Response:
     """A draft document (Faker data unless given); ``validate: true`` also fires ``new_document``."""
-    from mock_server import factories
-
     ctx = context(request)
     body = await optional_json(request, "control-document")
     patient = _patient(ctx, body)
     overrides = {key: body[key] for key in ("type", "title") if key in body}
-    doc = factories.new_document(ctx, patient_uuid=patient, overrides=overrides or None)
-    event = factories.validate_document(ctx, doc) if body.get("validate") else None
+    doc = domain.new_document(ctx, patient_uuid=patient, overrides=overrides or None)
+    event = domain.validate_document(ctx, doc) if body.get("validate") else None
     return _document_answer(ctx, doc["uuid"], event, 201)
 
 
 async def validate_document(request: Request) -> Response:
     """The clinician validates the document: ``new_document`` fires; 409 if it already was."""
-    from mock_server import factories
-
     ctx = context(request)
     doc = ctx.store.documents.require(request.path_params["uuid"], "Document")
-    event = factories.validate_document(ctx, doc)
+    event = domain.validate_document(ctx, doc)
     return _document_answer(ctx, doc["uuid"], event, 200)
 
 
 async def synchronize_document(request: Request) -> Response:
     """The Synchronize button: ``document_synchronize``, at most once per cooldown per document."""
-    from mock_server import factories
-
     ctx = context(request)
     doc = ctx.store.documents.require(request.path_params["uuid"], "Document")
     if doc.get("state") != "verified":
@@ -80,7 +76,7 @@ async def synchronize_document(request: Request) -> Response:
             f"limited to once every {cooldown} s. Retry after {wait} s.",
             retry_after=wait,
         )
-    event = factories.synchronize_document(ctx, doc)
+    event = domain.synchronize_document(ctx, doc)
     current = ctx.store.documents.get(doc["uuid"]) or doc
     current["_last_sync_request"] = now
     ctx.store.documents.put(current["uuid"], current)
@@ -89,14 +85,12 @@ async def synchronize_document(request: Request) -> Response:
 
 async def create_note(request: Request) -> Response:
     """A note as if generated from a fresh audio transcription: fires ``new_note``."""
-    from mock_server import factories
-
     ctx = context(request)
     body = await optional_json(request, "control-note")
     patient = _patient(ctx, body)
     overrides = {key: body[key] for key in ("type", "content") if key in body}
-    note, event = factories.new_note(ctx, patient_uuid=patient, overrides=overrides or None)
-    return json_response({"note": factories.public_note(ctx, note), "event": event}, 201)
+    note, event = domain.new_note(ctx, patient_uuid=patient, overrides=overrides or None)
+    return json_response({"note": domain.public_note(ctx, note), "event": event}, 201)
 
 
 async def advance_clock(request: Request) -> Response:
@@ -110,8 +104,6 @@ async def advance_clock(request: Request) -> Response:
 
 async def approve_device(request: Request) -> Response:
     """Approve a device-flow user code, as the clinician does on the verification page."""
-    from mock_server.oauth.device import approve_device_code
-
     ctx = context(request)
     body = await optional_json(request, "control-device-approve")
     result = approve_device_code(ctx, body["user_code"])
@@ -123,8 +115,6 @@ async def approve_device(request: Request) -> Response:
 
 async def reset(request: Request) -> Response:
     """Back to the seeded state: same seed, same data; the clock keeps going (it never goes back)."""
-    from mock_server.seed import seed_store
-
     ctx = context(request)
     for name, table in ctx.store.tables.items():
         if name not in KEPT_ON_RESET:
@@ -132,10 +122,8 @@ async def reset(request: Request) -> Response:
             table.dropped = 0
     seed_store(ctx)
     ctx.rate_limiter.reset()
-    for hook in ctx.extensions.get("on_reset", []):
-        result = hook()
-        if inspect.isawaitable(result):
-            await result
+    for hook in ctx.reset_hooks:
+        hook()
     counts = {name: len(table) for name, table in ctx.store.tables.items() if name not in KEPT_ON_RESET}
     return json_response({"reset": True, "counts": counts, "clock": clock_state(request)})
 
@@ -152,9 +140,7 @@ def _patient(ctx: MockContext, body: dict[str, Any]) -> str | None:
 
 
 def _document_answer(ctx: MockContext, key: str, event: Record | None, status: int) -> Response:
-    from mock_server import factories
-
     doc = ctx.store.documents.get(key)
     if doc is None:
         raise NotFound(f'Document "{key}" not found.')
-    return json_response({"document": factories.public_document(ctx, doc), "event": event}, status)
+    return json_response({"document": domain.public_document(ctx, doc), "event": event}, status)

@@ -6,10 +6,10 @@ from typing import Any
 
 from starlette.requests import Request
 
-from mock_server.context import MockContext
-from mock_server.errors import BadRequest, ValidationFailed, Violation
-from mock_server.http import read_json
-from mock_server.validation import validate
+from mock_server.core.context import MockContext
+from mock_server.core.errors import BadRequest, ValidationFailed, Violation
+from mock_server.web.http import read_json
+from mock_server.web.validation import validate
 
 
 def context(request: Request) -> MockContext:

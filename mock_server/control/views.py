@@ -11,10 +11,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mock_server.control.common import context, optional_json, query_bool, query_choice, query_int
-from mock_server.errors import BadRequest, Conflict, Violation
-from mock_server.http import json_response
-from mock_server.oauth.tokens import KNOWN_SCOPES, parse_scope
-from mock_server.timefmt import iso
+from mock_server.core.errors import BadRequest, Conflict, Violation
+from mock_server.core.timefmt import iso
+from mock_server.core.tokens import KNOWN_SCOPES, parse_scope
+from mock_server.web.http import json_response
 
 JOURNAL_KINDS = ("api", "download", "oauth", "page")
 

@@ -1,0 +1,129 @@
+"""``/documents``: the validated documents, and the integration's status reports.
+
+Only ``verified`` documents exist for the public API: a draft is still being written in
+Askara, so it is neither listed nor readable (404). ``POST /documents/{uuid}/status`` answers
+200 with the document as it now is, the way an API Platform custom operation returns its
+resource; every report is kept for the control API.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from mock_server.api.oauth.guard import authenticate
+from mock_server.core.context import MockContext
+from mock_server.core.errors import NotFound
+from mock_server.core.store import Record
+from mock_server.domain.datagen import now_int
+from mock_server.domain.documents import public_document
+from mock_server.web.collections import CollectionSpec, collection_response, item_response, path_uuid
+from mock_server.web.http import read_json
+
+READ_SCOPE = "read:documents"
+WRITE_SCOPE = "write:document_integrations"
+SPEC = CollectionSpec(
+    resource="Document",
+    path="/documents",
+    exact={
+        "uuid": lambda d: d["uuid"],
+        "type": lambda d: d["type"],
+        "patient": lambda d: d["patient"]["uuid"],
+        "patient.externalId": lambda d: d["patient"].get("externalId"),
+    },
+    booleans={"synchronized": lambda d: d.get("synchronized")},
+    dates={name: (lambda d, n=name: d.get(n)) for name in ("createdAt", "updatedAt", "validatedAt", "synchronizedAt")},
+    order={name: (lambda d, n=name: d.get(n)) for name in ("createdAt", "updatedAt", "validatedAt", "synchronizedAt")},
+    relations={"patient": "/patients/"},
+)
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/documents", list_documents, methods=["GET"]),
+        Route("/documents/{uuid}", get_document, methods=["GET"]),
+        Route("/documents/{uuid}/status", report_status, methods=["POST"]),
+    ]
+
+
+def visible_documents(ctx: MockContext, organization_id: str | None) -> list[Record]:
+    return list(_visible(ctx, organization_id))
+
+
+def _visible(ctx: MockContext, organization_id: str | None) -> Iterator[Record]:
+    """Lazy: a list served from the body cache never scans the store."""
+    for d in ctx.store.documents:
+        if d.get("state") == "verified" and d.get("_organization_id") == organization_id:
+            yield d
+
+
+def _organization_of(ctx: MockContext, user_id: str) -> str | None:
+    user = ctx.store.users.get(user_id)
+    return user.get("_organization_id") if user else None
+
+
+def _require_visible(ctx: MockContext, request: Request, user_id: str) -> Record:
+    key = path_uuid(request, "Document")
+    doc = ctx.store.documents.get(key)
+    if doc is None or doc.get("state") != "verified" or doc.get("_organization_id") != _organization_of(ctx, user_id):
+        raise NotFound(f'Document "{key}" not found.')
+    return doc
+
+
+async def list_documents(request: Request) -> Response:
+    token = authenticate(request, READ_SCOPE)
+    ctx: MockContext = request.app.state.mock
+    organization = _organization_of(ctx, token.user_id)
+    # One expiry for the whole page, fixed before the cache lookup: the body cached for this
+    # second holds exactly the links a fresh build would sign now. Any write to the documents
+    # table (a status report, the control API) bumps its version and so misses the cache.
+    expires = ctx.clock.now() + ctx.settings.pdf_url_ttl
+    key = (organization, ctx.store.documents.version, math.ceil(expires))
+    return collection_response(
+        request, SPEC, _visible(ctx, organization), lambda d: public_document(ctx, d, expires_at=expires), cache_key=key
+    )
+
+
+async def get_document(request: Request) -> Response:
+    token = authenticate(request, READ_SCOPE)
+    ctx: MockContext = request.app.state.mock
+    doc = _require_visible(ctx, request, token.user_id)
+    return item_response(request, SPEC, doc["uuid"], public_document(ctx, doc))
+
+
+async def report_status(request: Request) -> Response:
+    """Success marks the document synchronized; failure records the error and leaves it unsynchronized."""
+    token = authenticate(request, WRITE_SCOPE)
+    ctx: MockContext = request.app.state.mock
+    doc = _require_visible(ctx, request, token.user_id)
+    body: dict[str, Any] = await read_json(request, "status-report")
+    now = now_int(ctx)
+    report = {
+        "id": uuid.uuid4().hex,
+        "document_uuid": doc["uuid"],
+        "success": body["success"],
+        "error": body.get("error"),
+        "directory": body.get("directory"),
+        "path": body.get("path"),
+        "at": ctx.clock.now(),
+        "wall": time.time(),
+        "client_id": token.client_id,
+        "token_jti": token.jti,
+        "body": body,
+    }
+    ctx.store.status_reports.put(report["id"], report)
+    if body["success"]:
+        doc.update({"synchronized": True, "synchronizedAt": now, "lastError": None, "updatedAt": now})
+    else:
+        error = body.get("error") or "(no error message given)"
+        doc.update({"synchronized": False, "lastError": error, "updatedAt": now})
+    ctx.store.documents.put(doc["uuid"], doc)
+    request.scope.setdefault("askara.note", {}).update({"document_uuid": doc["uuid"], "status_report": report["id"]})
+    return item_response(request, SPEC, doc["uuid"], public_document(ctx, doc))

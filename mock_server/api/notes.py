@@ -1,0 +1,62 @@
+"""``/notes``: AI-generated consultation notes, filterable by patient, audio, type and date."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from mock_server.api.oauth.guard import authenticate
+from mock_server.core.context import MockContext
+from mock_server.core.errors import NotFound
+from mock_server.core.store import Record
+from mock_server.domain.notes import public_note
+from mock_server.web.collections import CollectionSpec, collection_response, item_response, path_uuid
+
+READ_SCOPE = "read:notes"
+SPEC = CollectionSpec(
+    resource="Note",
+    path="/notes",
+    exact={
+        "uuid": lambda n: n["uuid"],
+        "type": lambda n: n["type"],
+        "patient": lambda n: (n.get("patient") or {}).get("uuid"),
+        "audio": lambda n: (n.get("audio") or "").removeprefix("/audios/") or None,
+    },
+    dates={"createdAt": lambda n: n.get("createdAt"), "updatedAt": lambda n: n.get("updatedAt")},
+    order={"createdAt": lambda n: n.get("createdAt"), "updatedAt": lambda n: n.get("updatedAt")},
+    relations={"patient": "/patients/", "audio": "/audios/"},
+)
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/notes", list_notes, methods=["GET"]),
+        Route("/notes/{uuid}", get_note, methods=["GET"]),
+    ]
+
+
+def _organization_of(ctx: MockContext, user_id: str) -> str | None:
+    user = ctx.store.users.get(user_id)
+    return user.get("_organization_id") if user else None
+
+
+def _visible(ctx: MockContext, organization_id: str | None) -> list[Record]:
+    return [n for n in ctx.store.notes if n.get("_organization_id") == organization_id]
+
+
+async def list_notes(request: Request) -> Response:
+    token = authenticate(request, READ_SCOPE)
+    ctx: MockContext = request.app.state.mock
+    notes = _visible(ctx, _organization_of(ctx, token.user_id))
+    return collection_response(request, SPEC, notes, lambda n: public_note(ctx, n))
+
+
+async def get_note(request: Request) -> Response:
+    token = authenticate(request, READ_SCOPE)
+    ctx: MockContext = request.app.state.mock
+    key = path_uuid(request, "Note")
+    note = ctx.store.notes.get(key)
+    if note is None or note.get("_organization_id") != _organization_of(ctx, token.user_id):
+        raise NotFound(f'Note "{key}" not found.')
+    return item_response(request, SPEC, key, public_note(ctx, note))

@@ -1,0 +1,112 @@
+"""Control routes of the sender: the delivery log, the failure queue, redelivery.
+
+Records are served as stored (see ARCHITECTURE.md). Lists answer ``{items, total, dropped}``:
+``total`` counts what matched before ``limit``; ``dropped`` how many old deliveries the bounded
+log has evicted (pending and failed ones never are).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from mock_server.core.errors import BadRequest, Violation
+from mock_server.core.store import Record
+from mock_server.sender.dispatch import WebhookSender
+from mock_server.web.http import json_response, read_json
+
+STATES = ("pending", "delivered", "failed", "cancelled")
+FILTERS = ("state", "webhook", "event", "since", "limit")
+
+
+def _sender(request: Request) -> WebhookSender:
+    sender: WebhookSender = request.app.state.mock.sender
+    return sender
+
+
+def _bad(name: str, message: str, code: str) -> BadRequest:
+    return BadRequest(f"{name}: {message}", violations=[Violation(name, message, code)])
+
+
+def _since(raw: str) -> float:
+    try:
+        return float(raw)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(raw.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        raise _bad("since", f"This value should be epoch seconds or an ISO 8601 date-time; got {raw!r:.60}.",
+                   "datetime") from None
+
+
+def _select(request: Request, *, state: str | None = None) -> Response:
+    query = request.query_params
+    for name in query:
+        if name not in FILTERS or (state is not None and name == "state"):
+            allowed = ", ".join(f for f in FILTERS if state is None or f != "state")
+            raise _bad(name, f"Unknown query parameter (allowed: {allowed}).", "unknown_parameter")
+    state = state or query.get("state")
+    if state is not None and state not in STATES:
+        raise _bad("state", f"The value {state!r:.40} is not a valid choice ({', '.join(STATES)}).", "choice")
+    webhook, event = query.get("webhook"), query.get("event")
+    since = _since(query["since"]) if "since" in query else None
+    limit = None
+    if "limit" in query:
+        raw = query["limit"]
+        if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
+            raise _bad("limit", f"This value should be an integer between 1 and 100000; got {raw!r:.40}.", "range")
+        limit = int(raw)
+
+    def matches(record: Record) -> bool:
+        return (
+            (state is None or record["state"] == state)
+            and (webhook is None or record["webhook_id"] == webhook)
+            and (event is None or event in record["event_ids"] or event in record["resource_ids"])
+            and (since is None or record["created_at"] >= since)
+        )
+
+    table = request.app.state.mock.store.deliveries
+    items = [record for record in table if matches(record)]
+    total = len(items)
+    return json_response({"items": items[:limit] if limit else items, "total": total, "dropped": table.dropped})
+
+
+async def list_deliveries(request: Request) -> Response:
+    """``GET /_mock/deliveries``: every delivery with its attempts, oldest first."""
+    return _select(request)
+
+
+async def list_failures(request: Request) -> Response:
+    """``GET /_mock/failures``: the failure queue (deliveries whose retries are spent)."""
+    return _select(request, state="failed")
+
+
+async def get_delivery(request: Request) -> Response:
+    table = request.app.state.mock.store.deliveries
+    return json_response(table.require(request.path_params["delivery_id"], "Delivery"))
+
+
+async def redeliver(request: Request) -> Response:
+    """``POST /_mock/deliveries/{id}/redeliver``: 202 now, the attempt runs in the background."""
+    return json_response(_sender(request).redeliver(request.path_params["delivery_id"]), 202)
+
+
+async def send_raw(request: Request) -> Response:
+    """``POST /_mock/webhooks/{uuid}/send`` ``{"events": [...]}``: deliver hand-made events (an
+    unknown action, an unusual payload) like any delivery; 202 with the delivery."""
+    body = await read_json(request, "control-webhook-send")
+    return json_response(_sender(request).send_raw(request.path_params["webhook_id"], body["events"]), 202)
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/_mock/deliveries", list_deliveries, methods=["GET"]),
+        Route("/_mock/deliveries/{delivery_id}", get_delivery, methods=["GET"]),
+        Route("/_mock/deliveries/{delivery_id}/redeliver", redeliver, methods=["POST"]),
+        Route("/_mock/failures", list_failures, methods=["GET"]),
+        Route("/_mock/webhooks/{webhook_id}/send", send_raw, methods=["POST"]),
+    ]

@@ -1,0 +1,247 @@
+"""All of the mock's state: tables of JSON-ready records, in memory, optionally kept in SQLite.
+
+Records are plain dicts shaped like what the API serves, so most endpoints answer straight from
+the store. Every ``put``/``delete`` goes through the backend: the memory backend does nothing,
+the SQLite backend (``--state FILE``) writes the record at once (autocommit, WAL), so a mock
+killed with SIGKILL comes back with everything it had answered for.
+
+Bounded tables (the journal, the delivery log) drop their oldest records past ``max_entries``,
+skipping records the ``keep`` predicate protects, and count what they dropped.
+
+Every write (``put``, ``save``, ``delete``, ``clear``, ``load``) bumps the table's ``version`` and
+stamps the written record with it, so a reader can cache what it derives from a record (the
+served form of a document, a whole list page) and know when that is stale. The rule that makes
+this sound is the one persistence already needs: a record changed in place is followed by
+``save(key)`` or ``put(key, record)``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from mock_server.core.errors import NotFound
+
+Record = dict[str, Any]
+
+TABLE_NAMES = (
+    "meta",
+    "clients",
+    "users",
+    "organizations",
+    "patients",
+    "audios",
+    "documents",
+    "notes",
+    "webhooks",
+    "auth_codes",
+    "device_codes",
+    "access_tokens",
+    "refresh_tokens",
+    "status_reports",
+    "events",
+    "deliveries",
+    "journal",
+)
+
+
+class Backend:
+    """Where records go when they change; the default keeps nothing."""
+
+    def save(self, table: str, key: str, record: Record) -> None:  # noqa: B027 - intentionally empty
+        pass
+
+    def delete(self, table: str, key: str) -> None:  # noqa: B027
+        pass
+
+    def clear(self, table: str) -> None:  # noqa: B027
+        pass
+
+    def load(self) -> dict[str, list[tuple[str, Record]]]:
+        return {}
+
+    def close(self) -> None:  # noqa: B027
+        pass
+
+
+class SqliteBackend(Backend):
+    """One table ``records(tbl, key, body)``; insertion order kept by rowid."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS records (tbl TEXT NOT NULL, key TEXT NOT NULL, body BLOB NOT NULL,"
+            " PRIMARY KEY (tbl, key))"
+        )
+
+    def save(self, table: str, key: str, record: Record) -> None:
+        self._db.execute(
+            "INSERT INTO records (tbl, key, body) VALUES (?, ?, ?)"
+            " ON CONFLICT (tbl, key) DO UPDATE SET body = excluded.body",
+            (table, key, orjson.dumps(record)),
+        )
+
+    def delete(self, table: str, key: str) -> None:
+        self._db.execute("DELETE FROM records WHERE tbl = ? AND key = ?", (table, key))
+
+    def clear(self, table: str) -> None:
+        self._db.execute("DELETE FROM records WHERE tbl = ?", (table,))
+
+    def load(self) -> dict[str, list[tuple[str, Record]]]:
+        loaded: dict[str, list[tuple[str, Record]]] = {}
+        for table, key, body in self._db.execute("SELECT tbl, key, body FROM records ORDER BY rowid"):
+            loaded.setdefault(table, []).append((key, orjson.loads(body)))
+        return loaded
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class Table:
+    """Records of one kind by key, in insertion order."""
+
+    def __init__(
+        self,
+        name: str,
+        backend: Backend,
+        *,
+        max_entries: int | None = None,
+        keep: Callable[[Record], bool] | None = None,
+    ) -> None:
+        self.name = name
+        self._backend = backend
+        # A bounded table evicts from the front on every put once full: an OrderedDict finds its oldest
+        # record in O(1), where a dict skips every slot deleted since its last resize (~5 us per put
+        # for the 10 000-entry journal, i.e. per request).
+        self._rows: dict[str, Record] = OrderedDict() if max_entries is not None else {}
+        self.max_entries = max_entries
+        self.keep = keep
+        """Records this predicate protects are never evicted; owners may set it after construction."""
+        self.dropped = 0
+        self.version = 0
+        """Bumped by every write; a cache keyed on it is stale as soon as anything in the table changed."""
+        self._stamps: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._rows
+
+    def __iter__(self) -> Iterator[Record]:
+        return iter(list(self._rows.values()))
+
+    def get(self, key: str) -> Record | None:
+        return self._rows.get(key)
+
+    def require(self, key: str, what: str | None = None) -> Record:
+        """The record, or a 404 problem naming what was looked for."""
+        record = self._rows.get(key)
+        if record is None:
+            raise NotFound(f'{what or self.name.rstrip("s").capitalize()} "{key}" not found.')
+        return record
+
+    def stamp(self, key: str) -> int:
+        """The table version of the last write of ``key`` (0 if absent): changes whenever the record did."""
+        return self._stamps.get(key, 0)
+
+    def _touch(self, key: str) -> None:
+        self.version += 1
+        self._stamps[key] = self.version
+
+    def put(self, key: str, record: Record) -> Record:
+        self._rows[key] = record
+        self._touch(key)
+        self._backend.save(self.name, key, record)
+        if self.max_entries is not None and len(self._rows) > self.max_entries:
+            self._evict()
+        return record
+
+    def save(self, key: str) -> None:
+        """Persist a record changed in place (and mark it changed for readers' caches)."""
+        self._backend.save(self.name, key, self._rows[key])
+        self._touch(key)
+
+    def delete(self, key: str) -> Record | None:
+        record = self._rows.pop(key, None)
+        if record is not None:
+            self.version += 1
+            self._stamps.pop(key, None)
+            self._backend.delete(self.name, key)
+        return record
+
+    def clear(self) -> None:
+        self._rows.clear()
+        self._stamps.clear()
+        self.version += 1
+        self._backend.clear(self.name)
+
+    def values(self) -> list[Record]:
+        return list(self._rows.values())
+
+    def load(self, rows: list[tuple[str, Record]]) -> None:
+        for key, record in rows:
+            self._rows[key] = record
+            self._touch(key)
+
+    def _evict(self) -> None:
+        assert self.max_entries is not None
+        excess = len(self._rows) - self.max_entries
+        # Walk from the oldest and stop at the last victim: copying every key (10k journal entries)
+        # on each put cost more than the rest of a request once the table was full.
+        victims: list[str] = []
+        for key, record in self._rows.items():
+            if len(victims) >= excess:
+                break
+            if self.keep is None or not self.keep(record):
+                victims.append(key)
+        for key in victims:
+            self.delete(key)
+            self.dropped += 1
+
+
+class Store:
+    """Every table the mock has, sharing one backend."""
+
+    meta: Table
+    clients: Table
+    users: Table
+    organizations: Table
+    patients: Table
+    audios: Table
+    documents: Table
+    notes: Table
+    webhooks: Table
+    auth_codes: Table
+    device_codes: Table
+    access_tokens: Table
+    refresh_tokens: Table
+    status_reports: Table
+    events: Table
+    deliveries: Table
+    journal: Table
+
+    def __init__(self, backend: Backend | None = None, *, limits: dict[str, int] | None = None) -> None:
+        self.backend = backend or Backend()
+        limits = limits or {}
+        self.tables: dict[str, Table] = {}
+        for name in TABLE_NAMES:
+            table = Table(name, self.backend, max_entries=limits.get(name))
+            self.tables[name] = table
+            setattr(self, name, table)
+        loaded = self.backend.load()
+        self.restored = any(rows for rows in loaded.values())
+        for name, rows in loaded.items():
+            if name in self.tables:
+                self.tables[name].load(rows)
+
+    def close(self) -> None:
+        self.backend.close()

@@ -1,0 +1,156 @@
+"""Documents: what a clinician writes, validates and synchronizes, and their served form.
+
+A document is a draft until validated (``new_document``); the Synchronize button re-sends it
+(``document_synchronize``; its 30 s cooldown is :mod:`mock_server.domain.synchronize`'s rule).
+``public_document`` turns a record into the served form (no ``_`` keys, ISO times, a freshly
+pre-signed PDF link).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mock_server.core.context import MockContext
+from mock_server.core.errors import Conflict
+from mock_server.core.store import Record
+from mock_server.core.timefmt import iso
+from mock_server.domain.datagen import ascii_slug, check_keys, data_gen, fresh_uuid, iso_or_none, now_int, owner
+from mock_server.domain.links import signed_pdf_url
+from mock_server.domain.patients import patient_for
+
+DOCUMENT_TYPES: dict[str, tuple[str, str]] = {
+    # type -> (French title, file-name prefix); only referral_letter is in Askara's guide
+    "referral_letter": ("Courrier d'adressage", "courrier-adressage"),
+    "consultation_report": ("Compte rendu de consultation", "compte-rendu"),
+    "prescription": ("Ordonnance", "ordonnance"),
+    "medical_certificate": ("Certificat médical", "certificat-medical"),
+}
+TYPE_WEIGHTS = (6, 2, 1, 1)
+EMBEDDED_PATIENT = ("uuid", "externalId", "firstName", "lastName", "dateOfBirth", "gender")
+SERVED_CACHE_LIMIT = 20_000
+
+
+def build_document(ctx: MockContext, patient: Record, *, at: int, overrides: dict[str, Any] | None = None) -> Record:
+    """A draft document about ``patient`` written at ``at`` (not stored)."""
+    gen = data_gen(ctx)
+    kind = gen.rng.choices(list(DOCUMENT_TYPES), weights=TYPE_WEIGHTS)[0]
+    doc_uuid = fresh_uuid(ctx, "documents")
+    overrides = overrides or {}
+    check_keys(overrides, frozenset({"type", "title"}), "document")
+    kind = overrides.get("type") or kind
+    label, prefix = DOCUMENT_TYPES.get(kind, (kind.replace("_", " ").capitalize(), ascii_slug(kind).lower()))
+    first, last = patient["firstName"] or "", patient["lastName"] or ""
+    title = overrides.get("title") or f"{label} - {first} {last.upper()}".strip()
+    file_name = f"{prefix}-{ascii_slug(last).upper() or 'PATIENT'}-{ascii_slug(first) or 'X'}-{iso(at)[:10]}.pdf"
+    return {
+        "uuid": doc_uuid,
+        "type": kind,
+        "state": "draft",
+        "title": title,
+        "createdAt": at,
+        "updatedAt": at,
+        "validatedAt": None,
+        "synchronized": False,
+        "synchronizedAt": None,
+        "lastError": None,
+        "patient": {
+            "uuid": patient["uuid"],
+            "externalId": patient.get("externalId"),
+            "firstName": patient["firstName"],
+            "lastName": patient["lastName"],
+            "dateOfBirth": patient.get("dateOfBirth"),
+            "gender": patient.get("gender"),
+        },
+        "pdf": {"fileName": file_name},
+        "_user_id": patient.get("_user_id") or owner(ctx)[0]["uuid"],
+        "_organization_id": patient.get("_organization_id") or owner(ctx)[1]["uuid"],
+        "_last_sync_request": None,
+    }
+
+
+def new_document(
+    ctx: MockContext, *, patient_uuid: str | None = None, overrides: dict[str, Any] | None = None
+) -> Record:
+    """Create and store a DRAFT document (not visible in the public API); emits nothing."""
+    patient = patient_for(ctx, patient_uuid)
+    doc = build_document(ctx, patient, at=now_int(ctx), overrides=overrides)
+    return ctx.store.documents.put(doc["uuid"], doc)
+
+
+def validate_document(ctx: MockContext, document: Record) -> Record:
+    """The clinician validates: state ``verified``, unsynchronized; emits ``new_document``."""
+    doc = ctx.store.documents.require(document["uuid"], "Document")
+    if doc["state"] != "draft":
+        raise Conflict(f'Document "{doc["uuid"]}" is already {doc["state"]!r}; only a draft can be validated.')
+    now = now_int(ctx)
+    doc.update({"state": "verified", "validatedAt": now, "updatedAt": now, "synchronized": False})
+    ctx.store.documents.put(doc["uuid"], doc)
+    return emit_document(ctx, "new_document", doc)
+
+
+def synchronize_document(ctx: MockContext, document: Record) -> Record:
+    """The Synchronize button: emits ``document_synchronize`` (the cooldown is the caller's job).
+
+    The document's ``synchronized`` flag is left as it is: pressing the button asks the
+    integration to import again; only its status report changes the flag.
+    """
+    doc = ctx.store.documents.require(document["uuid"], "Document")
+    if doc["state"] != "verified":
+        raise Conflict(
+            f'Document "{doc["uuid"]}" is a {doc["state"]!r}; only a validated document can be synchronized.'
+        )
+    return emit_document(ctx, "document_synchronize", doc)
+
+
+def emit_document(ctx: MockContext, action: str, doc: Record) -> Record:
+    return ctx.emit(
+        action, "document", public_document(ctx, doc), user_id=doc["_user_id"], organization_id=doc["_organization_id"]
+    )
+
+
+def public_document(ctx: MockContext, doc: Record, *, expires_at: float | None = None) -> dict[str, Any]:
+    """The served document: embedded patient, and a PDF link valid ``pdf_url_ttl`` from now.
+
+    Everything but the link is memoised per stored record and its store stamp (bumped by every
+    ``put``/``save``), so a list re-serves unchanged documents without rebuilding them; the link is
+    always the one for now (``expires_at``, when a list fixed it once for all its items). Each call
+    returns fresh dicts: callers (event transforms) may edit them.
+    """
+    expires = ctx.clock.now() + ctx.settings.pdf_url_ttl if expires_at is None else expires_at
+    key = doc["uuid"]
+    cache: dict[str, tuple[Record, int, dict[str, Any]]] = ctx.caches.served_documents
+    table = ctx.store.documents
+    hit = cache.get(key)
+    if hit is not None and hit[0] is doc and hit[1] == table.stamp(key) and table.get(key) is doc:
+        base = hit[2]
+    else:
+        base = served_document(doc)
+        if table.get(key) is doc:
+            if len(cache) >= SERVED_CACHE_LIMIT:
+                cache.clear()
+            cache[key] = (doc, table.stamp(key), base)
+    pdf = base["pdf"]
+    return {
+        **base,
+        "patient": dict(base["patient"]),
+        "pdf": {"url": signed_pdf_url(ctx, key, pdf["fileName"], expires), "fileName": pdf["fileName"]},
+    }
+
+
+def served_document(doc: Record) -> dict[str, Any]:
+    """The served form without its link (a placeholder keeps the key order)."""
+    patient = doc["patient"]
+    return {
+        "uuid": doc["uuid"],
+        "type": doc["type"],
+        "state": doc["state"],
+        "title": doc.get("title"),
+        "patient": {k: patient.get(k) for k in EMBEDDED_PATIENT},
+        "pdf": {"url": None, "fileName": doc["pdf"]["fileName"]},
+        "createdAt": iso(doc["createdAt"]),
+        "updatedAt": iso(doc["updatedAt"]),
+        "validatedAt": iso_or_none(doc.get("validatedAt")),
+        "synchronized": bool(doc.get("synchronized")),
+        "synchronizedAt": iso_or_none(doc.get("synchronizedAt")),
+        "lastError": doc.get("lastError"),
+    }

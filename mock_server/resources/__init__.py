@@ -1,1 +1,0 @@
-"""The public Askara resources, one module each."""

@@ -1,0 +1,1 @@
+"""The web layer: HTTP helpers, validation, middleware, collections, error handlers, OpenAPI."""

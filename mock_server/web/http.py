@@ -1,0 +1,107 @@
+"""Request parsing and response rendering shared by every endpoint.
+
+Bodies are read with a size cap and parsed strictly: malformed JSON is a 400 naming the
+position, a body of the wrong type a 422 naming the field, as API Platform answers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mock_server.core.errors import (
+    BadRequest,
+    PayloadTooLarge,
+    ProblemError,
+    UnsupportedMediaType,
+    ValidationFailed,
+    Violation,
+)
+from mock_server.web.validation import validate
+
+JSON = "application/json"
+JSONLD = "application/ld+json"
+PROBLEM = "application/problem+json"
+JSON_BODY_TYPES = (JSON, JSONLD, "application/merge-patch+json")
+
+
+def dumps(data: Any) -> bytes:
+    return orjson.dumps(data)
+
+
+def json_response(
+    data: Any, status: int = 200, *, headers: dict[str, str] | None = None, media_type: str = JSON
+) -> Response:
+    return Response(dumps(data), status_code=status, headers=headers, media_type=media_type)
+
+
+def wants_jsonld(request: Request) -> bool:
+    return JSONLD in request.headers.get("accept", "")
+
+
+def problem_response(request: Request | None, error: ProblemError) -> Response:
+    """Render any ProblemError as problem+json, or as a JSON-LD error for ld+json clients."""
+    body: dict[str, Any] = {
+        "type": error.type_uri if error.type_uri != "about:blank" else f"/errors/{error.status}",
+        "title": error.title,
+        "detail": error.detail,
+        "status": error.status,
+    }
+    if error.violations:
+        body["violations"] = [v.to_json() for v in error.violations]
+    media_type = PROBLEM
+    if request is not None and wants_jsonld(request):
+        body = {"@context": "/contexts/Error", "@id": f"/errors/{error.status}", "@type": "Error", **body}
+        if error.violations:
+            body["@context"] = "/contexts/ConstraintViolation"
+            body["@type"] = "ConstraintViolation"
+        media_type = JSONLD
+    if request is not None:
+        body["instance"] = request.url.path
+    return json_response(body, error.status, headers=error.headers, media_type=media_type)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refusing more than ``limit`` bytes without reading them all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The request body is {declared} bytes; the limit is {limit} bytes.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The request body is larger than the limit of {limit} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_json(request: Request, schema: str | None = None, *, limit: int | None = None) -> Any:
+    """Parse a JSON body and, when ``schema`` names a file of ``schemas/``, validate it."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in JSON_BODY_TYPES:
+        raise UnsupportedMediaType(
+            f'The content-type "{content_type or "(none)"}" is not supported. '
+            f"Supported MIME types are \"{', '.join(JSON_BODY_TYPES)}\"."
+        )
+    if limit is None:
+        limit = request.app.state.mock.settings.max_body_bytes
+    raw = await read_body(request, limit)
+    if not raw.strip():
+        raise BadRequest("Syntax error: the request body is empty; a JSON document is expected.")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"Syntax error: the request body is not valid JSON ({exc}).") from None
+    if schema is not None:
+        violations = validate(schema, data)
+        if violations:
+            raise ValidationFailed(_summary(violations), violations=violations)
+    return data
+
+
+def _summary(violations: list[Violation]) -> str:
+    return "\n".join(f"{v.property_path or '(body)'}: {v.message}" for v in violations)
