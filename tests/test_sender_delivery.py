@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 import orjson
 import pytest
 
-from mock_server.sender.dispatch import USER_AGENT
+from mock_server.sender.attempts import USER_AGENT
 from mock_server.testing.receiver import ScriptedReceiver
 from mock_server.testing.sender import add_webhook, emit_document, emit_note, running_sender, sender
 from mock_server.web.validation import validate

@@ -29,12 +29,11 @@ from mock_server.core.context import MockContext
 from mock_server.core.errors import Conflict
 from mock_server.core.store import Record
 from mock_server.faults import delivery as delivery_faults
-from mock_server.sender._transports.base import DestinationLimiter, Outcome, Transport, attempt
+from mock_server.sender._transports.base import DestinationLimiter, Outcome, Transport
 from mock_server.sender._transports.http1 import Http1Client
+from mock_server.sender.attempts import send_attempt
 from mock_server.sender.records import copy_key, lose_answer, merge_faults, new_record, public_payload
-from mock_server.sender.signing import sign
 
-USER_AGENT = "Askara-Webhooks/1.0 (askara-mock)"
 MAIN_KINDS = ("scheduled", "retry")
 HELD_KEY = "webhook_held_event"
 
@@ -280,44 +279,7 @@ class WebhookSender:
                 self._arm(waiting_id, now, "scheduled")
 
     async def _send(self, record: Record, webhook: Record, *, forge: bool = True) -> Record:
-        """One HTTP attempt; returns the attempt fields that describe the request and answer."""
-        body = record["body"].encode()
-        headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
-        mode = (record.get("fault_params") or {}).get("forged_signature", {}).get("mode") if forge else None
-        sent = body
-        secret = self.ctx.webhook_secret
-        if secret:
-            signed, sent = sign(secret, record["id"], int(self.wall()), body, forge=mode)
-            headers.update(signed)
-        at, wall = self.clock.now(), self.wall()
-        timeout = self.settings.webhook_timeout
-        if self.settings.webhook_timeout_follows_clock and self.clock.mode == "scaled":
-            timeout *= self.clock.scale
-        outcome = await attempt(
-            self.transport,
-            str(webhook.get("url")),
-            sent,
-            headers,
-            timeout=timeout,
-            keep_bytes=self.settings.recorded_body_bytes,
-            max_bytes=max(self.settings.max_body_bytes, 1),
-            limiter=self.limiter,
-        )
-        fields: Record = {
-            "at": at,
-            "wall": wall,
-            "url": webhook.get("url"),
-            "request_headers": headers,
-            "status": outcome.status,
-            "response_body": outcome.body.decode("utf-8", errors="replace"),
-            "latency_ms": outcome.latency_ms,
-            "failure": outcome.failure,
-            "error": outcome.error,
-            "_outcome": outcome,
-        }
-        if sent != body:
-            fields["request_body"] = sent.decode("utf-8", errors="replace")
-        return fields
+        return await send_attempt(self.ctx, self.transport, self.limiter, self.wall, record, webhook, forge=forge)
 
     def _record(self, record: Record, kind: str, scheduled_at: float, fields: Record) -> None:
         fields = dict(fields)

@@ -1,0 +1,83 @@
+"""The control-API client the CLI commands share: one mock's ``/_mock`` calls, errors made readable.
+
+Exit status of a command that fails here: 1 the mock refused (its problem document is printed),
+3 the mock could not be reached.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+import httpx
+
+DEFAULT_MOCK_URL = "http://127.0.0.1:8765"
+EXIT_MOCK_REFUSED = 1
+EXIT_UNREACHABLE = 3
+
+
+class MockRefused(click.ClickException):
+    """The mock answered with an error: show its problem document (title, detail, violations)."""
+
+    exit_code = EXIT_MOCK_REFUSED
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.status = response.status_code
+        try:
+            self.problem: dict[str, Any] = response.json()
+        except ValueError:
+            self.problem = {"detail": response.text[:500]}
+        if not isinstance(self.problem, dict):
+            self.problem = {"detail": str(self.problem)[:500]}
+        super().__init__(self._describe(response))
+
+    def _describe(self, response: httpx.Response) -> str:
+        title = self.problem.get("title") or response.reason_phrase
+        lines = [f"{response.request.method} {response.request.url.path} answered {self.status} {title}"]
+        detail = str(self.problem.get("detail") or self.problem.get("error_description") or "")
+        violations = [v for v in self.problem.get("violations") or [] if isinstance(v, dict)]
+        if detail and not (violations and str(violations[0].get("message")) in detail):
+            lines.append(f"  {detail}")  # a 422's detail only repeats its violations
+        for violation in violations:
+            lines.append(f"  - {violation.get('propertyPath') or '(body)'}: {violation.get('message')}")
+        return "\n".join(lines)
+
+
+class MockUnreachable(click.ClickException):
+    exit_code = EXIT_UNREACHABLE
+
+    def __init__(self, url: str, error: Exception) -> None:
+        super().__init__(
+            f"Cannot reach askara-mock at {url} ({type(error).__name__}: {error}).\n"
+            "Is it running? Start it with `askara-mock serve`, or point --mock-url / ASKARA_MOCK_URL at it."
+        )
+
+
+class ControlClient:
+    """Sync httpx calls to one mock's ``/_mock`` API; errors become the exceptions above."""
+
+    def __init__(self, base_url: str, *, timeout: float = 30.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def call(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None) -> Any:
+        url = self.base_url + path
+        try:
+            with httpx.Client(timeout=self.timeout) as http:
+                response = http.request(method, url, json=body, params=params)
+        except httpx.TransportError as exc:
+            raise MockUnreachable(self.base_url, exc) from None
+        if response.status_code >= 400:
+            raise MockRefused(response)
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.call("GET", path, params={k: v for k, v in params.items() if v is not None} or None)
+
+    def post(self, path: str, body: Any = None) -> Any:
+        return self.call("POST", path, body=body)
+
+    def delete(self, path: str) -> Any:
+        return self.call("DELETE", path)

@@ -1,0 +1,87 @@
+"""``GET /openapi.json``: an OpenAPI 3.1 document of the mock, built from the same ``schemas/`` files.
+
+Askara publishes no OpenAPI file, so this is the mock's own description of the surface it serves:
+request bodies and payloads reference the JSON Schemas the endpoints validate with, so the
+document cannot drift from the validation. Each schema file becomes ``components/schemas/<stem>``;
+its ``$id`` is dropped and every ``$ref`` (relative, ``$id``-based or internal ``#/$defs/...``)
+is rewritten to point inside the document. Control API paths are listed under the
+``x-askara-mock-control`` tag so tools can include or leave them out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from mock_server.core.settings import Settings
+from mock_server.web.http import json_response
+from mock_server.web.openapi.control import control_paths
+from mock_server.web.openapi.parts import (
+    CONTROL_TAG,
+    SCOPES,
+    builtin_schemas,
+    component_schemas,
+    parameter,
+    problem_responses,
+    ref,
+)
+from mock_server.web.openapi.public import public_paths
+
+__all__ = ["CONTROL_TAG", "build", "component_schemas", "routes"]
+
+
+def routes() -> list[BaseRoute]:
+    return [Route("/openapi.json", openapi_json, methods=["GET"])]
+
+
+async def openapi_json(request: Request) -> Response:
+    return json_response(build(request.app.state.mock.settings))
+
+
+def build(settings: Settings) -> dict[str, Any]:
+    """The whole document for one mock (server URL and OAuth URLs follow its base URL)."""
+    base = settings.base_url
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Askara API (askara-mock)",
+            "version": "1.0.0",
+            "description": "The Askara API as askara-mock serves it. Askara publishes no OpenAPI file: paths and "
+            "payloads follow its guides, the rest follows API Platform conventions (docs/assumptions).",
+        },
+        "servers": [{"url": base}],
+        "tags": [{"name": CONTROL_TAG, "description": "askara-mock's control API (/_mock): not part of Askara."}],
+        "paths": {**public_paths(), **control_paths()},
+        "webhooks": {
+            "delivery": {"post": {"summary": "What Askara posts to a registered webhook URL",
+                                  "requestBody": {"required": True, "content": {"application/json": {
+                                      "schema": ref("webhook-event")}}},
+                                  "responses": {"200": {"description": "Acknowledge within 5 s"}}}},
+        },
+        "components": {
+            "schemas": {**builtin_schemas(), **component_schemas()},
+            "responses": problem_responses(),
+            "parameters": {
+                "page": parameter("page", schema={"type": "integer", "minimum": 1, "default": 1}),
+                "itemsPerPage": parameter("itemsPerPage", schema={"type": "integer", "minimum": 0, "default": 20},
+                                       description="Above 100 is capped to 100 (API Platform maximum_items_per_page)."),
+            },
+            "securitySchemes": {
+                "oauth2": {
+                    "type": "oauth2",
+                    "description": "Authorization code and device code (RFC 8628) flows; refresh tokens rotate. "
+                    f"Device authorization endpoint: {base}/oauth2/device (OpenAPI 3.1 has no device flow object).",
+                    "flows": {
+                        "authorizationCode": {"authorizationUrl": f"{base}/authorize",
+                                              "tokenUrl": f"{base}/oauth2/token",
+                                              "refreshUrl": f"{base}/oauth2/token", "scopes": SCOPES},
+                    },
+                    "x-device-authorization-url": f"{base}/oauth2/device",
+                },
+            },
+        },
+        "security": [{"oauth2": []}],
+    }

@@ -1,0 +1,166 @@
+"""The public API's paths: what Askara serves, as the mock serves it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mock_server.web.openapi.parts import (
+    AUTHORIZE_PARAMS,
+    UUID,
+    collection_params,
+    component_schemas,
+    content,
+    form_body,
+    html_error,
+    list_of,
+    ok,
+    op,
+    parameter,
+    problems,
+    ref,
+    request_body,
+)
+
+
+def public_paths() -> dict[str, Any]:
+    date_filters = [
+        parameter(f"createdAt[{op}]", schema={"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"}]},
+               description="API Platform date filter (ISO 8601 date or date-time; a bare date is midnight UTC).")
+        for op in ("before", "strictly_before", "after", "strictly_after")
+    ]
+    order = parameter("order[createdAt]", schema={"type": "string", "enum": ["asc", "desc"]})
+    uuid_path = parameter("uuid", "path", UUID)
+    patient = {"$ref": "#/components/schemas/patient/$defs/Patient"} if "patient" in component_schemas() else {}
+    patient_list = {"type": "array", "items": patient}
+    webhook_item = {
+        "parameters": [uuid_path],
+        "get": op("Read a webhook", "Webhook", {**ok("The webhook", ref("webhook-resource")), **problems(404)},
+                   scope="organization"),
+        "put": op("Replace a webhook", "Webhook", {**ok("The webhook", ref("webhook-resource")),
+                                                     **problems(400, 404, 415, 422)},
+                   scope="organization", requestBody=request_body(ref("webhook"))),
+        "patch": op("Update a webhook (JSON merge patch)", "Webhook",
+                     {**ok("The webhook", ref("webhook-resource")), **problems(400, 404, 415, 422)},
+                     scope="organization",
+                     requestBody=request_body(ref("webhook-patch"), ("application/merge-patch+json",))),
+        "delete": op("Delete a webhook", "Webhook", {"204": {"description": "Deleted"}, **problems(404)},
+                      scope="organization"),
+    }
+    return {
+        "/authorize": {
+            "get": op("Authorization code flow: consent page, then redirect with ?code&state", "OAuth2",
+                       {"302": {"description": "Redirect to redirect_uri with code and state"},
+                        "200": {"description": "Consent page (HTML)", "content": {"text/html": {"schema": {}}}},
+                        "400": html_error("Unknown client or redirect_uri: an HTML page, never a redirect")},
+                       parameters=[parameter(n) for n in AUTHORIZE_PARAMS]),
+            "post": op("Consent page decision (HTML form), then redirect with ?code&state or ?error", "OAuth2",
+                        {"302": {"description": "Redirect to redirect_uri"},
+                         "400": html_error("Bad form, unknown client or redirect_uri (HTML page)"), **problems(413)},
+                        requestBody=form_body()),
+        },
+        "/oauth2/token": {
+            "post": op("Token endpoint: authorization_code, refresh_token and device_code grants", "OAuth2",
+                        {**ok("A token pair", {"$ref": "#/components/schemas/TokenResponse"}),
+                         "400": {"description": "OAuth2 error", "content": content(
+                             {"$ref": "#/components/schemas/OAuthError"}, ("application/json",))},
+                         "401": {"description": "Client authentication failed", "content": content(
+                             {"$ref": "#/components/schemas/OAuthError"}, ("application/json",))}},
+                        requestBody={"required": True, "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/TokenRequest"}},
+                            "application/x-www-form-urlencoded": {
+                                "schema": {"$ref": "#/components/schemas/TokenRequest"}}}}),
+        },
+        "/oauth2/device": {
+            "post": op("Device authorization request (RFC 8628)", "OAuth2",
+                        {**ok("device_code, user_code, verification_uri, interval, expires_in",
+                               {"type": "object"}),
+                         "400": {"description": "OAuth2 error", "content": content(
+                             {"$ref": "#/components/schemas/OAuthError"}, ("application/json",))}},
+                        requestBody={"required": True, "content": {
+                            "application/json": {"schema": {"type": "object"}},
+                            "application/x-www-form-urlencoded": {"schema": {"type": "object"}}}}),
+        },
+        "/device": {
+            "get": op("Device verification page (HTML)", "OAuth2",
+                       {"200": {"description": "HTML page", "content": {"text/html": {"schema": {}}}},
+                        "400": html_error("Unknown or expired user code (HTML page)")},
+                       parameters=[parameter("user_code")]),
+            "post": op("Device verification decision (HTML form)", "OAuth2",
+                        {"200": {"description": "HTML page", "content": {"text/html": {"schema": {}}}},
+                         "400": html_error("Bad form, unknown or expired user code (HTML page)"), **problems(413)},
+                        requestBody=form_body()),
+        },
+        "/.well-known/jwks.json": {
+            "get": op("Public key of the access tokens (JWK set)", "OAuth2", ok("JWK set", {"type": "object"})),
+        },
+        "/me": {
+            "get": op("The authenticated clinician", "User", {**ok("The user", ref("user"))}, scope="profile"),
+            "post": op("Same as GET (the quickstart calls it with POST)", "User", {**ok("The user", ref("user"))},
+                        scope="profile"),
+        },
+        "/patients": {
+            "get": op("List patients", "Patient", {**ok("Patients", patient_list), **problems(400)},
+                       auth=True,
+                       parameters=collection_params(parameter("search"), parameter("externalId"),
+                                                     parameter("order[lastName]", schema={"enum": ["asc", "desc"]}))),
+            "post": op("Create a patient", "Patient",
+                        {**ok("The patient", patient, "201"), **problems(400, 415, 422)},
+                        auth=True, requestBody=request_body(ref("patient"))),
+        },
+        "/patients/{uuid}": {
+            "parameters": [uuid_path],
+            "get": op("Read a patient", "Patient", {**ok("The patient", patient), **problems(404)}, auth=True),
+        },
+        "/documents": {
+            "get": op("List documents (poll with synchronized=false)", "Document",
+                       {**ok("Documents with embedded pdf and patient", list_of("document")), **problems(400)},
+                       scope="read:documents",
+                       parameters=collection_params(
+                           parameter("synchronized", schema={"type": "string", "enum": ["true", "false", "1", "0"]}),
+                           parameter("patient", schema=UUID), order, *date_filters)),
+        },
+        "/documents/{uuid}": {
+            "parameters": [uuid_path],
+            "get": op("Read a document (with a freshly pre-signed PDF link)", "Document",
+                       {**ok("The document", ref("document")), **problems(404)}, scope="read:documents"),
+        },
+        "/documents/{uuid}/status": {
+            "parameters": [uuid_path],
+            "post": op("Report the synchronization status of a document", "Document",
+                        {**ok("The document, synchronized or carrying the error", ref("document")),
+                         **problems(400, 404, 415, 422)},
+                        scope="write:document_integrations", requestBody=request_body(ref("status-report"))),
+        },
+        "/notes": {
+            "get": op("List notes", "Note", {**ok("Notes", list_of("note")), **problems(400)}, scope="read:notes",
+                       parameters=collection_params(parameter("patient", schema=UUID), parameter("audio"), order,
+                                                     *date_filters)),
+        },
+        "/notes/{uuid}": {
+            "parameters": [uuid_path],
+            "get": op("Read a note", "Note", {**ok("The note", ref("note")), **problems(404)},
+                       scope="read:notes"),
+        },
+        "/webhooks": {
+            "get": op("List the organization's webhooks", "Webhook",
+                       {**ok("Webhooks", {"type": "array", "items": ref("webhook-resource")}), **problems(400)},
+                       scope="organization", parameters=collection_params()),
+            "post": op("Register a webhook", "Webhook",
+                        {**ok("The webhook, with its uuid", ref("webhook-resource"), "201"),
+                         **problems(400, 413, 415, 422)},
+                        scope="organization", requestBody=request_body(ref("webhook"))),
+        },
+        "/webhooks/{uuid}": webhook_item,
+        "/files/documents/{document_uuid}/{file_name}": {
+            "get": op("Download a PDF through a pre-signed link (no bearer token; 403 XML once expired)", "File",
+                       {"200": {"description": "The PDF", "content": {"application/pdf": {
+                           "schema": {"type": "string", "contentMediaType": "application/pdf"}}}},
+                        "403": {"description": "Expired or tampered link (S3-style XML error)",
+                                "content": {"application/xml": {"schema": {"type": "string"}}}},
+                        "404": {"description": "No such file", "content": {"application/xml": {
+                            "schema": {"type": "string"}}}}},
+                       parameters=[parameter("document_uuid", "path", UUID), parameter("file_name", "path"),
+                                   {**parameter("expires", schema={"type": "integer"}), "required": True},
+                                   {**parameter("signature"), "required": True}]),
+        },
+    }
