@@ -67,7 +67,46 @@ def relied_on(scope: MutableMapping[str, Any]) -> list[str]:
 
 
 # -- the list ----------------------------------------------------------------------------------
-# Grouped by subject; each id is a heading anchor in docs/assumptions.md.
+# Grouped by subject; each id is a heading anchor in docs/assumptions.md. Add an entry under its subject.
+
+# -- OAuth2: tokens, endpoints, flows ------------------------------------------------------------
+
+JWKS = assumption(
+    "jwks-endpoint",
+    "GET /.well-known/jwks.json publishes the access tokens' public key.",
+    source="our guess; league/oauth2-server documents no JWKS endpoint",
+    leniency="more lenient",
+    verify="that Askara publishes a JWKS before validating access tokens locally (treat them as opaque)",
+    invented=True,
+)
+
+# (end of OAuth2)
+
+# -- HTTP and API Platform: routing, filters, negotiation, resources ----------------------------
+
+PATIENTS_NO_SCOPE = assumption(
+    "patients-any-scope",
+    "/patients needs a valid access token but no particular scope.",
+    source="Askara's reference shows an empty Security line for /patients",
+    leniency="more lenient",
+    verify="which scope Askara's staging requires for /patients",
+)
+DOCUMENT_EXTRA_FIELDS = assumption(
+    "document-extra-fields",
+    "Documents carry title, validatedAt, synchronizedAt and lastError beyond the guide's fields.",
+    source="our guess at the full Document schema (the guide shows uuid, type, state, patient, pdf)",
+    leniency="more lenient",
+    verify="that the fields your integration reads exist in Askara's Document schema",
+    invented=True,
+)
+
+# (end of HTTP and API Platform)
+
+# -- Files: pre-signed links and the files origin -----------------------------------------------
+
+# (end of Files)
+
+# -- Webhooks and the sender --------------------------------------------------------------------
 
 WEBHOOK_CRUD = assumption(
     "webhook-crud",
@@ -84,26 +123,5 @@ WEBHOOK_SCOPE = assumption(
     leniency="stricter",
     verify="which scope Askara's staging requires for /webhooks",
 )
-JWKS = assumption(
-    "jwks-endpoint",
-    "GET /.well-known/jwks.json publishes the access tokens' public key.",
-    source="our guess; league/oauth2-server documents no JWKS endpoint",
-    leniency="more lenient",
-    verify="that Askara publishes a JWKS before validating access tokens locally (treat them as opaque)",
-    invented=True,
-)
-PATIENTS_NO_SCOPE = assumption(
-    "patients-any-scope",
-    "/patients needs a valid access token but no particular scope.",
-    source="Askara's reference shows an empty Security line for /patients",
-    leniency="more lenient",
-    verify="which scope Askara's staging requires for /patients",
-)
-DOCUMENT_EXTRA_FIELDS = assumption(
-    "document-extra-fields",
-    "Documents carry title, validatedAt, synchronizedAt and lastError beyond the guide's fields.",
-    source="our guess at the full Document schema (the guide shows uuid, type, state, patient, pdf)",
-    leniency="more lenient",
-    verify="that the fields your integration reads exist in Askara's Document schema",
-    invented=True,
-)
+
+# (end of Webhooks and the sender)
