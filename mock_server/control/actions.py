@@ -6,7 +6,6 @@ engineer can replay a story: write a document, validate it, press Synchronize, l
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from starlette.requests import Request
@@ -18,7 +17,7 @@ from mock_server.api.oauth.device import approve_device_code
 from mock_server.control.common import context, optional_json
 from mock_server.control.views import clock_state
 from mock_server.core.context import MockContext
-from mock_server.core.errors import Conflict, NotFound, TooManyRequests, ValidationFailed, Violation
+from mock_server.core.errors import NotFound, ValidationFailed, Violation
 from mock_server.core.store import Record
 from mock_server.domain.seed import seed_store
 from mock_server.web.http import json_response
@@ -61,25 +60,7 @@ async def synchronize_document(request: Request) -> Response:
     """The Synchronize button: ``document_synchronize``, at most once per cooldown per document."""
     ctx = context(request)
     doc = ctx.store.documents.require(request.path_params["uuid"], "Document")
-    if doc.get("state") != "verified":
-        raise Conflict(
-            f'Document "{doc["uuid"]}" is a draft (state {doc.get("state")!r}); only a validated document '
-            "can be synchronized."
-        )
-    now = ctx.clock.now()
-    cooldown = ctx.settings.sync_cooldown
-    last = doc.get("_last_sync_request")
-    if last is not None and now - float(last) < cooldown:
-        wait = max(1, math.ceil(float(last) + cooldown - now))
-        raise TooManyRequests(
-            f'Document "{doc["uuid"]}" was synchronized {now - float(last):.0f} s ago; manual synchronization is '
-            f"limited to once every {cooldown} s. Retry after {wait} s.",
-            retry_after=wait,
-        )
     event = domain.synchronize_document(ctx, doc)
-    current = ctx.store.documents.get(doc["uuid"]) or doc
-    current["_last_sync_request"] = now
-    ctx.store.documents.put(current["uuid"], current)
     return _document_answer(ctx, doc["uuid"], event, 200)
 
 
@@ -106,11 +87,8 @@ async def approve_device(request: Request) -> Response:
     """Approve a device-flow user code, as the clinician does on the verification page."""
     ctx = context(request)
     body = await optional_json(request, "control-device-approve")
-    result = approve_device_code(ctx, body["user_code"])
-    answer: dict[str, Any] = {"approved": True, "user_code": body["user_code"]}
-    if isinstance(result, dict):
-        answer.update({k: v for k, v in result.items() if not str(k).startswith("_")})
-    return json_response(answer)
+    approve_device_code(ctx, body["user_code"])
+    return json_response({"approved": True, "user_code": body["user_code"]})
 
 
 async def reset(request: Request) -> Response:

@@ -8,10 +8,11 @@ pre-signed PDF link).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from mock_server.core.context import MockContext
-from mock_server.core.errors import Conflict
+from mock_server.core.errors import Conflict, TooManyRequests
 from mock_server.core.store import Record
 from mock_server.core.timefmt import iso
 from mock_server.domain.datagen import ascii_slug, check_keys, data_gen, fresh_uuid, iso_or_none, now_int, owner
@@ -89,17 +90,33 @@ def validate_document(ctx: MockContext, document: Record) -> Record:
 
 
 def synchronize_document(ctx: MockContext, document: Record) -> Record:
-    """The Synchronize button: emits ``document_synchronize`` (the cooldown is the caller's job).
+    """The Synchronize button: emits ``document_synchronize``, at most once per cooldown per document.
 
-    The document's ``synchronized`` flag is left as it is: pressing the button asks the
-    integration to import again; only its status report changes the flag.
+    Askara's UI allows a manual synchronization once every 30 s (``sync_cooldown``, on the mock
+    clock); sooner is a 429 with ``Retry-After``. The document's ``synchronized`` flag is left as
+    it is: pressing the button asks the integration to import again; only its status report
+    changes the flag.
     """
     doc = ctx.store.documents.require(document["uuid"], "Document")
     if doc["state"] != "verified":
         raise Conflict(
             f'Document "{doc["uuid"]}" is a {doc["state"]!r}; only a validated document can be synchronized.'
         )
-    return emit_document(ctx, "document_synchronize", doc)
+    now = ctx.clock.now()
+    cooldown = ctx.settings.sync_cooldown
+    last = doc.get("_last_sync_request")
+    if last is not None and now - float(last) < cooldown:
+        wait = max(1, math.ceil(float(last) + cooldown - now))
+        raise TooManyRequests(
+            f'Document "{doc["uuid"]}" was synchronized {now - float(last):.0f} s ago; manual synchronization is '
+            f"limited to once every {cooldown} s. Retry after {wait} s.",
+            retry_after=wait,
+        )
+    event = emit_document(ctx, "document_synchronize", doc)
+    current = ctx.store.documents.get(doc["uuid"]) or doc
+    current["_last_sync_request"] = now
+    ctx.store.documents.put(current["uuid"], current)
+    return event
 
 
 def emit_document(ctx: MockContext, action: str, doc: Record) -> Record:
