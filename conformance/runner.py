@@ -12,10 +12,8 @@ integration sleeps through stays short.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import importlib
-import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -107,10 +105,6 @@ def _mock(config: RunConfig, seed: int) -> Iterator[str]:
     )
     with serve_in_thread(settings, pick_port=config.mock_port is None) as running:
         yield running.url
-
-
-def _new_webhook_secret() -> str:
-    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
 def run(config: RunConfig) -> RunResult:
