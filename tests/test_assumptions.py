@@ -67,7 +67,8 @@ def test_every_assumption_is_relied_on_by_some_handler() -> None:
     for name, entry_id in names.items():
         if entry_id in RELIED_ELSEWHERE:
             continue
-        uses = re.findall(rf"(?:rely\([^)]*\b{name}\.id\)|served_form\([^)]*\b{name}\b)", source)
+        pattern = rf"rely\([^)]*(?:\b{name}\.id|[\"']{entry_id}[\"'])\)|served_form\([^)]*\b{name}\b"
+        uses = re.findall(pattern, source)
         assert uses, f"no handler relies on {entry_id} ({name})"
 
 
