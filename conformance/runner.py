@@ -23,6 +23,7 @@ from typing import Any
 from conformance.checks import CHECKS, CheckResult, judge
 from conformance.mockclient import MockClient, MockError
 from conformance.observation import Observation
+from conformance.run_warnings import RunWarnings, gather, journal_cursor
 from conformance.scenario import Scenario
 from conformance.steps import StepError, StepRuntime, run_step
 from conformance.target import TargetError, TargetProcess, is_listening, target_address
@@ -87,6 +88,8 @@ class RunResult:
     error: str | None = None
     integration: dict[str, Any] = field(default_factory=dict)
     timeline: list[dict[str, Any]] = field(default_factory=list)
+    warnings: RunWarnings = field(default_factory=RunWarnings)
+    """Assumptions the integration leaned on and flagged webhooks: reported, never a failure."""
 
 
 @contextlib.contextmanager
@@ -115,10 +118,12 @@ def run(config: RunConfig) -> RunResult:
     outcomes: list[ScenarioOutcome] = []
     target: TargetProcess | None = None
     integration: dict[str, Any] = {"command": config.start}
+    warnings = RunWarnings()
     try:
         with _mock(config, seed) as mock_url:
             mock = MockClient(mock_url)
             try:
+                journal_start = journal_cursor(mock)
                 creds = (
                     mock.post("/_mock/credentials", {"refresh_token": config.refresh_token})
                     if config.refresh_token
@@ -165,6 +170,8 @@ def run(config: RunConfig) -> RunResult:
                     config.say(f"scenario {scenario.name}: {outcome.status} ({outcome.duration_s:.2f} s)")
                 integration["still_running"] = target.alive() if target else None
                 timeline = _timeline(mock)
+                with contextlib.suppress(MockError):
+                    warnings = gather(mock, since=journal_start)
             finally:
                 if target is not None:
                     target.stop()
@@ -197,6 +204,7 @@ def run(config: RunConfig) -> RunResult:
         mock_url=mock_url,
         integration=integration,
         timeline=timeline,
+        warnings=warnings,
     )
 
 

@@ -6,11 +6,12 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 
 from starlette.applications import Starlette
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Route
 
 from mock_server import control
-from mock_server.api import documents, me, notes, patients, webhooks
+from mock_server.api import documented, documents, me, notes, patients, webhooks
 from mock_server.api.oauth import endpoints as oauth_endpoints
+from mock_server.core.assumptions import invented_operations
 from mock_server.core.context import MockContext
 from mock_server.core.settings import Settings
 from mock_server.domain.seed import seed_store
@@ -22,11 +23,22 @@ from mock_server.web.handlers import exception_handlers
 from mock_server.web.middleware import ApiMiddleware
 
 
-def build_routes() -> list[BaseRoute]:
+def build_routes(*, documented_only: bool = False) -> list[BaseRoute]:
+    """Every route; with ``documented_only``, not those of operations Askara does not document
+    (``invented`` assumptions), which then answer as any unknown route does (404, or 405 with
+    ``Allow`` when the path serves other methods)."""
     routes: list[BaseRoute] = []
     for module in (oauth_endpoints, me, patients, documents, notes, webhooks, files_origin, openapi, control):
         routes.extend(module.routes())
+    if documented_only:
+        invented = invented_operations()
+        routes = [route for route in routes if not _invented(route, invented)]
     return routes
+
+
+def _invented(route: BaseRoute, invented: set[tuple[str, str]]) -> bool:
+    methods = (route.methods or set()) - {"HEAD"} if isinstance(route, Route) else set()
+    return bool(methods) and all((method, route.path) in invented for method in methods)  # type: ignore[attr-defined]
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -52,12 +64,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await context.timers.stop()
             context.store.close()
 
-    app = Starlette(routes=build_routes(), lifespan=lifespan, exception_handlers=exception_handlers())  # type: ignore[arg-type]
+    routes = build_routes(documented_only=settings.documented_only)
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=exception_handlers())  # type: ignore[arg-type]
     app.state.mock = context
     app.add_middleware(ApiMiddleware, context=context)
     return app
 
 
 def context_installers() -> list[Callable[[MockContext], None]]:
-    """Parts that attach themselves to a new context: API faults, then the webhook sender."""
-    return [install_faults, install_sender]
+    """Parts that attach themselves to a new context: API faults, the webhook sender, documented-only payloads."""
+    return [install_faults, install_sender, documented.install]

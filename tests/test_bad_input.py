@@ -99,6 +99,7 @@ ROWS = [
     Row("webhooks-page-text", "GET", "/webhooks", 400, params={"page": "x"}, violation="page"),
     Row("journal-since-text", "GET", "/_mock/journal", 400, params={"since": "x"}, violation="since"),
     Row("journal-kind-unknown", "GET", "/_mock/journal", 400, params={"kind": "everything"}, violation="kind"),
+    Row("assumptions-all-not-boolean", "GET", "/_mock/assumptions", 400, params={"all": "maybe"}, violation="all"),
     Row("credentials-unknown-scope", "GET", "/_mock/credentials", 400, params={"scope": "admin"}, violation="scope"),
     # authentication
     Row("documents-no-token", "GET", "/documents", 401, scope=None),

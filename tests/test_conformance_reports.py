@@ -3,7 +3,10 @@ contract (every check by id with its status and evidence), JUnit XML (one testca
 scenario, failures with the message), a single-file HTML report, and the live terminal output.
 
 One failing run (the reference with ``never-confirm`` on ``basics``) feeds most tests; one run that
-could not be made shows the reports still say why.
+could not be made shows the reports still say why; one passing run of the reference that registers
+its own webhook, against a mock holding a plain-http webhook, shows the warnings (assumptions the
+integration relied on, flagged webhooks) in every report without changing the exit status, and a
+fabricated result proves the report builders on their own.
 """
 
 from __future__ import annotations
@@ -18,12 +21,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from jsonschema import Draft202012Validator
+from rich.console import Console
 
-from conformance.checks import CHECKS
+from conformance.checks import CHECKS, CheckResult
+from conformance.reports.data import to_dict
+from conformance.reports.html import render
+from conformance.reports.junit import to_xml
+from conformance.reports.terminal import print_summary
+from conformance.run_warnings import ReliedAssumption, RunWarnings, WebhookWarning
+from conformance.runner import RunConfig, RunResult
 from conformance.scenario import load
-from mock_server.serving import free_port
+from mock_server.core.settings import Settings
+from mock_server.serving import free_port, serve_in_thread
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "tests" / "integrations" / "reference.py"
@@ -46,7 +58,7 @@ REPORT_SCHEMA = {
     "type": "object",
     "required": [
         "tool", "version", "verdict", "exit_code", "error", "started_at", "duration_s", "target_url", "mode",
-        "summary", "checks", "scenarios", "integration", "timeline",
+        "summary", "checks", "scenarios", "warnings", "integration", "timeline",
     ],
     "properties": {
         "tool": {"const": "askara-mock"},
@@ -82,6 +94,25 @@ REPORT_SCHEMA = {
             },
         },
         "timeline": {"type": "array", "items": {"type": "object", "required": ["wall", "kind", "what", "result"]}},
+        "warnings": {
+            "type": "object",
+            "required": ["assumptions", "webhooks"],
+            "properties": {
+                "assumptions": {"type": "array", "items": {
+                    "type": "object",
+                    "required": ["id", "count", "requests", "text", "source", "leniency", "verify", "docs"],
+                    "properties": {
+                        "count": {"type": "integer", "minimum": 1},
+                        "requests": {"type": "array", "minItems": 1, "items": {
+                            "type": "object", "required": ["journal_id", "method", "path", "status"]}},
+                    },
+                }},
+                "webhooks": {"type": "array", "items": {
+                    "type": "object", "required": ["uuid", "url", "active", "warnings"],
+                    "properties": {"warnings": {"type": "array", "minItems": 1, "items": {"type": "string"}}},
+                }},
+            },
+        },
     },
 }  # fmt: skip
 
@@ -166,7 +197,7 @@ def test_the_json_report_carries_the_failed_checks_evidence(failed_run: Reports)
 def test_the_junit_report_has_one_testcase_per_check_and_scenario(failed_run: Reports) -> None:
     suites = failed_run.junit
     assert suites.tag == "testsuites"
-    (suite,) = suites.findall("testsuite")
+    (suite,) = [s for s in suites.findall("testsuite") if s.get("name") != "warnings"]
     assert suite.get("name") == "basics"
     cases = suite.findall("testcase")
     assert [c.get("name") for c in cases] == BASICS_CHECKS
@@ -223,3 +254,124 @@ def test_a_run_that_could_not_be_made_still_reports_why(not_run: Reports) -> Non
     assert error is not None and "nothing listens on" in (error.get("message") or "")
     assert "The run could not be made" in not_run.html and "nothing listens on" in not_run.html
     assert "The run could not be made: nothing listens on" in not_run.terminal
+
+
+# -- warnings: assumptions relied on, flagged webhooks -------------------------------------------
+
+FLAGGED_URL = "http://hooks.example.org/askara"
+
+
+@pytest.fixture(scope="module")
+def warned_run(tmp_path_factory: pytest.TempPathFactory) -> Reports:
+    """The correct reference, registering its own webhook, on a mock that also holds a plain-http webhook."""
+    out = tmp_path_factory.mktemp("warned-run")
+    settings = Settings(port=0, clock="real", rate_limit_interval=1, seed=1)
+    with serve_in_thread(settings) as running:
+        with httpx.Client(base_url=running.url, headers={"User-Agent": "vendor-setup/1.0"}) as http:
+            creds = http.get("/_mock/credentials").json()
+            headers = {"Authorization": f"Bearer {creds['access_token']}"}
+            body = {"url": FLAGGED_URL, "events": ["new_document"], "active": False}
+            assert http.post("/webhooks", json=body, headers=headers).status_code == 201
+        port = free_port()
+        target = f"http://127.0.0.1:{port}/webhook"
+        start = f"{sys.executable} {REFERENCE} --port {port} --data-dir {out / 'data'} --register-webhook {target}"
+        return conformance_run(
+            out, "--target-url", target, "--start", start, "--scenario", "basics", "--no-register",
+            "--mock-url", running.url, "--timeout", "20",
+        )  # fmt: skip
+
+
+def test_warnings_name_what_the_integration_relied_on_without_failing_the_run(warned_run: Reports) -> None:
+    data = warned_run.data
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in Draft202012Validator(REPORT_SCHEMA).iter_errors(data)]
+    assert not errors, errors
+    assert warned_run.exit_code == data["exit_code"] == 0 and data["verdict"] == "passed"
+    relied = {a["id"]: a for a in data["warnings"]["assumptions"]}
+    # Its own POST /webhooks, and the answers to its status reports.
+    expected = {"webhook-create-answer", "webhook-organization-scope", "document-status-answer",
+                "document-extra-fields"}  # fmt: skip
+    assert expected <= set(relied), relied
+    status = relied["document-status-answer"]
+    assert status["count"] == len(status["requests"]) == 2  # basics: two documents, one report each
+    assert all(r["method"] == "POST" and r["path"].endswith("/status") for r in status["requests"])
+    assert status["verify"] and status["docs"] == "docs/assumptions.md#document-status-answer"
+    (create,) = relied["webhook-create-answer"]["requests"]
+    assert create["method"] == "POST" and create["path"] == "/webhooks" and create["status"] == 201
+    # The harness's own calls (GET /webhooks to find the integration's webhook, ...) are not the integration's.
+    assert "webhook-crud" not in relied
+    (flagged,) = data["warnings"]["webhooks"]
+    assert flagged["url"] == FLAGGED_URL and flagged["active"] is False
+    assert flagged["warnings"][0].startswith("plain-http: ")
+
+
+def test_warnings_are_skipped_testcases_in_junit_and_sections_in_html_and_the_terminal(warned_run: Reports) -> None:
+    (suite,) = [s for s in warned_run.junit.findall("testsuite") if s.get("name") == "warnings"]
+    assert suite.get("failures") == "0" and suite.get("skipped") == suite.get("tests")
+    cases = {c.get("name"): c for c in suite.findall("testcase")}
+    status = cases["document-status-answer"]
+    assert status.get("classname") == "conformance.assumptions"
+    skipped = status.find("skipped")
+    assert skipped is not None and "verify:" in (skipped.get("message") or "")
+    assert "POST /documents/" in (status.findtext("system-out") or "")
+    (webhook,) = [c for c in suite.findall("testcase") if c.get("classname") == "conformance.webhooks"]
+    assert FLAGGED_URL in (webhook.get("name") or "")
+    html = warned_run.html
+    section = html.split("<h2>Relied on assumptions</h2>", 1)[1].split("<h2>", 1)[0]
+    assert "document-status-answer" in section and "POST /documents/" in section
+    assert FLAGGED_URL in html.split("<h2>Webhook warnings</h2>", 1)[1].split("<h2>", 1)[0]
+    terminal = warned_run.terminal
+    assert "relied on assumptions (warnings: verify in Askara's staging)" in terminal
+    assert re.search(r"│ document-status-answer\s+│ 2: #\d+ POST /documents/", terminal)
+    assert f"warning: webhook {flagged_uuid(warned_run)} {FLAGGED_URL}: plain-http" in terminal
+    assert re.search(r"^PASSED: ", terminal, re.M)
+
+
+def flagged_uuid(run: Reports) -> str:
+    return str(run.data["warnings"]["webhooks"][0]["uuid"])
+
+
+def fabricated() -> RunResult:
+    warnings = RunWarnings(
+        [ReliedAssumption(
+            "webhook-crud", 5, [{"journal_id": 7, "method": "DELETE", "path": "/webhooks/x", "status": 204}],
+            text="GET/PUT/PATCH/DELETE /webhooks follow API Platform conventions.", source="API Platform defaults",
+            leniency="equal", verify="that Askara offers them <really>", docs="docs/assumptions.md#webhook-crud",
+        )],
+        [WebhookWarning("wh-1", "http://hooks.example.org/a", True, ["plain-http: not https"])],
+    )  # fmt: skip
+    checks = [CheckResult(check_id, "passed", "held", [], "basics") for check_id in CHECKS]
+    return RunResult(
+        RunConfig("http://127.0.0.1:9/webhook", []), "passed", 0, checks, [], 1_780_000_000.0, 1.5, warnings=warnings
+    )
+
+
+def test_the_report_builders_render_fabricated_warnings() -> None:
+    result = fabricated()
+    data = to_dict(result)
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in Draft202012Validator(REPORT_SCHEMA).iter_errors(data)]
+    assert not errors, errors
+    assert data["exit_code"] == 0 and data["summary"]["failed"] == 0  # warnings change nothing
+    assert data["warnings"]["assumptions"][0]["requests"] == [
+        {"journal_id": 7, "method": "DELETE", "path": "/webhooks/x", "status": 204}
+    ]
+    suites = to_xml(result)
+    (suite,) = suites.findall("testsuite")
+    assert suite.get("name") == "warnings" and suite.get("tests") == "2" and suite.get("skipped") == "2"
+    assert [c.get("classname") for c in suite] == ["conformance.assumptions", "conformance.webhooks"]
+    assert not suite.findall(".//failure") and not suite.findall(".//error")
+    html = render(result)
+    assert "that Askara offers them &lt;really&gt;" in html and "<really>" not in html  # escaped
+    assert "#7 DELETE /webhooks/x" in html and "5 in all" in html
+    console = Console(record=True, width=200)
+    print_summary(result, console)
+    text = console.export_text()
+    assert "webhook-crud" in text and "5: #7 DELETE /webhooks/x (+2 more)" in text
+    assert "warning: webhook wh-1 http://hooks.example.org/a: plain-http: not https" in text
+
+
+def test_a_run_without_warnings_has_no_warning_sections() -> None:
+    result = fabricated()
+    result.warnings = RunWarnings()
+    assert to_dict(result)["warnings"] == {"assumptions": [], "webhooks": []}
+    assert not to_xml(result).findall("testsuite")
+    assert "Relied on assumptions" not in render(result) and "Webhook warnings" not in render(result)

@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable
 import orjson
 import pytest
 
+from mock_server.core.errors import ConfigError
+from mock_server.core.settings import Settings
 from mock_server.sender.attempts import USER_AGENT
 from mock_server.testing.receiver import ScriptedReceiver
 from mock_server.testing.sender import add_webhook, emit_document, emit_note, running_sender, sender
@@ -92,6 +94,48 @@ def test_retries_at_0_5_15_35_on_a_manual_clock_then_the_failure_queue() -> None
             assert delivery["attempts"][-1]["kind"] == "redeliver" and delivery["attempts"][-1]["n"] == 5
 
     run(scenario)
+
+
+@pytest.mark.parametrize(
+    ("reading", "count", "offsets"),
+    [
+        ("gaps", "retries", [0, 5, 15, 35]),  # the default: delays between attempts, 3 retries after the first
+        ("offsets", "retries", [0, 5, 10, 20]),  # delays counted from the first attempt
+        ("gaps", "attempts", [0, 5, 15]),  # "3 retries" read as 3 attempts in all
+        ("offsets", "attempts", [0, 5, 10]),
+    ],
+)
+def test_the_retry_schedule_follows_the_reading_of_the_guide(reading: str, count: str, offsets: list[int]) -> None:
+    async def scenario() -> None:
+        async with ScriptedReceiver() as rx, running_sender(retry_reading=reading, retry_count=count) as ctx:
+            add_webhook(ctx, rx.url("/status/500"))
+            t0 = ctx.clock.now()
+            emit_note(ctx)
+            await ctx.timers.settle()
+            for step in offsets[1:]:
+                ctx.clock.advance(t0 + step - 0.1 - ctx.clock.now())
+                await ctx.timers.settle()
+                attempts = ctx.store.deliveries.values()[0]["attempts"]
+                assert attempts[-1]["scheduled_at"] - t0 < step  # not before its time
+                ctx.clock.advance(0.1)
+                await ctx.timers.settle()
+            ctx.clock.advance(3600)  # nothing is left to try, however long one waits
+            await ctx.timers.settle()
+            (delivery,) = ctx.store.deliveries.values()
+            assert [a["scheduled_at"] - t0 for a in delivery["attempts"]] == offsets
+            assert len(rx.requests) == len(offsets)
+            assert delivery["state"] == "failed" and delivery["next_attempt_at"] is None
+
+    run(scenario)
+
+
+def test_a_retry_schedule_read_as_offsets_must_not_go_back_in_time() -> None:
+    with pytest.raises(ConfigError, match="must not decrease"):
+        Settings(retry_reading="offsets", retry_delays=(5.0, 20.0, 10.0))
+    with pytest.raises(ConfigError, match="retry_reading must be one of gaps, offsets"):
+        Settings(retry_reading="gap")
+    with pytest.raises(ConfigError, match="retry_count must be one of retries, attempts"):
+        Settings(retry_count="tries")
 
 
 def test_scaled_clock_retry_gaps_of_50_100_200_ms() -> None:

@@ -12,7 +12,8 @@ def test_ui_serves_the_page_with_every_section(client: TestClient) -> None:
     page = response.text
     for needle in ("Documents", "Deliveries", "Failure queue", "Status reports", "clock",
                    "Validate", "Synchronize", "Redeliver", "no deliveries yet",
-                   "/_mock/deliveries", "/_mock/failures", "/_mock/status-reports", "/_mock/documents"):
+                   "/_mock/deliveries", "/_mock/failures", "/_mock/status-reports", "/_mock/documents",
+                   "Webhooks", "/_mock/webhooks", "hook.warnings", "Assumptions relied on", "/_mock/assumptions"):
         assert needle in page, needle
     assert "http://" not in page and "https://" not in page  # no CDN, nothing external
 

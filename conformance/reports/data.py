@@ -1,4 +1,9 @@
-"""The JSON report: the contract of ``../shared/design.md`` — each check by id with its status and evidence."""
+"""The JSON report: the contract of ``../shared/design.md`` — each check by id with its status and evidence.
+
+``warnings`` adds what the verdict does not depend on: the mock's assumptions the integration
+leaned on (with its requests as evidence and what to verify in Askara's staging) and the webhooks
+whose URL the mock flagged.
+"""
 
 from __future__ import annotations
 
@@ -57,8 +62,16 @@ def to_dict(result: RunResult) -> dict[str, Any]:
             }
             for o in result.scenarios
         ],
+        "warnings": warnings_dict(result),
         "integration": result.integration,
         "timeline": result.timeline,
+    }
+
+
+def warnings_dict(result: RunResult) -> dict[str, Any]:
+    return {
+        "assumptions": [asdict(a) for a in result.warnings.assumptions],
+        "webhooks": [asdict(w) for w in result.warnings.webhooks],
     }
 
 

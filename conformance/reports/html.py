@@ -1,5 +1,6 @@
 """A single-file HTML report a support engineer can attach to a ticket: verdict, each failed check
-with its evidence, every scenario, and the timeline of deliveries, calls and status reports."""
+with its evidence, the warnings (assumptions relied on, flagged webhooks), every scenario, and the
+timeline of deliveries, calls and status reports."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#1c2430;max-width:75r
 h1{margin:0 0 .3rem}h2{margin-top:2rem;border-bottom:1px solid #d5dbe3;padding-bottom:.2rem}
 .badge{display:inline-block;padding:.1rem .55rem;border-radius:.7rem;font-weight:600;font-size:.85em}
 .passed{background:#dff5e3;color:#11622a}.failed{background:#fde2e1;color:#8c1c13}
-.skipped,.error{background:#eef0f3;color:#4a5563}.error{background:#fff1d6;color:#7a4d00}
+.skipped,.error{background:#eef0f3;color:#4a5563}.warning{background:#fff1d6;color:#7a4d00}.error{background:#fff1d6;color:#7a4d00}
 table{border-collapse:collapse;width:100%;margin:.5rem 0}td,th{border-bottom:1px solid #e5e9ef;
 padding:.3rem .5rem;text-align:left;vertical-align:top}th{background:#f6f8fa}
 pre{background:#f6f8fa;padding:.6rem;overflow:auto;max-height:24rem;font-size:12px}
@@ -60,6 +61,7 @@ def render(result: RunResult) -> str:
                 f"<details open><summary>Evidence ({len(check['evidence'])})</summary>"
                 f"<pre>{escape(json.dumps(check['evidence'], indent=2, default=str))}</pre></details>"
             )
+    parts.extend(_warnings(data["warnings"]))
     parts.append(
         "<h2>All checks</h2><table><tr><th>check</th><th>status</th><th>what it proves</th><th>result</th></tr>"
     )
@@ -94,6 +96,40 @@ def render(result: RunResult) -> str:
         parts.append(f"<h2>Integration output (tail)</h2><pre>{escape(integration['output_tail'])}</pre>")
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _warnings(warnings: dict[str, Any]) -> list[str]:
+    """The warnings' own sections (none when there is nothing to say)."""
+    parts: list[str] = []
+    if warnings["assumptions"]:
+        parts.append(
+            "<h2>Relied on assumptions</h2><p class='muted'>Answers the integration got that rest on the mock's "
+            "guesses about Askara (docs/assumptions.md). Not failures: verify each in Askara's staging.</p>"
+            "<table><tr><th>assumption</th><th>what the mock did</th><th>requests</th><th>verify</th></tr>"
+        )
+        for item in warnings["assumptions"]:
+            requests = "<br>".join(
+                f"#{r['journal_id']} {escape(str(r['method']))} {escape(str(r['path']))} → {escape(str(r['status']))}"
+                for r in item["requests"]
+            )
+            shown_all = item["count"] <= len(item["requests"])
+            more = "" if shown_all else f"<br><span class='muted'>{item['count']} in all</span>"
+            parts.append(
+                f"<tr><td>{_badge('warning')} {escape(item['id'])}<div class='muted'>{escape(item['docs'])}</div></td>"
+                f"<td>{escape(item['text'])}<div class='muted'>{escape(item['source'])} "
+                f"({escape(item['leniency'])})</div></td><td>{requests}{more}</td><td>{escape(item['verify'])}</td></tr>"
+            )
+        parts.append("</table>")
+    if warnings["webhooks"]:
+        parts.append("<h2>Webhook warnings</h2><table><tr><th>webhook</th><th>url</th><th>warning</th></tr>")
+        for hook in warnings["webhooks"]:
+            for warning in hook["warnings"]:
+                parts.append(
+                    f"<tr><td>{_badge('warning')} {escape(hook['uuid'])}</td><td>{escape(hook['url'])}</td>"
+                    f"<td>{escape(warning)}</td></tr>"
+                )
+        parts.append("</table>")
+    return parts
 
 
 def write_html(result: RunResult, path: str | Path) -> None:

@@ -1,4 +1,10 @@
-"""JUnit XML: one testsuite per scenario, one testcase per check it feeds, readable by any CI."""
+"""JUnit XML: one testsuite per scenario, one testcase per check it feeds, readable by any CI.
+
+The run's warnings are a last testsuite, ``warnings``: one *skipped* testcase per assumption the
+integration relied on (``conformance.assumptions``, the reason says what to verify, the requests
+are its ``system-out``) and per flagged webhook (``conformance.webhooks``). Skipped, so a CI shows
+them without failing the build: the exit status never depends on them.
+"""
 
 from __future__ import annotations
 
@@ -36,7 +42,28 @@ def to_xml(result: RunResult) -> ET.Element:
                 ET.SubElement(case, "skipped", message=result_.message)
         if outcome.problems:
             ET.SubElement(suite, "system-out").text = "\n".join(outcome.problems)
+    _warnings(suites, result)
     return suites
+
+
+def _warnings(suites: ET.Element, result: RunResult) -> None:
+    relied, webhooks = result.warnings.assumptions, result.warnings.webhooks
+    total = len(relied) + sum(len(w.warnings) for w in webhooks)
+    if not total:
+        return
+    suite = ET.SubElement(
+        suites, "testsuite", name="warnings", tests=str(total), failures="0", errors="0", skipped=str(total), time="0"
+    )
+    for item in relied:
+        case = ET.SubElement(suite, "testcase", classname="conformance.assumptions", name=item.id)
+        reason = f"relied on an assumption ({item.text}) in {item.count} request(s); verify: {item.verify}"
+        ET.SubElement(case, "skipped", message=reason, type="assumption")
+        lines = [f"#{r['journal_id']} {r['method']} {r['path']} -> {r['status']}" for r in item.requests]
+        ET.SubElement(case, "system-out").text = "\n".join([f"source: {item.source} ({item.leniency})", *lines])
+    for hook in webhooks:
+        for warning in hook.warnings:
+            case = ET.SubElement(suite, "testcase", classname="conformance.webhooks", name=f"{hook.uuid} {hook.url}")
+            ET.SubElement(case, "skipped", message=warning, type="webhook-url")
 
 
 def write_junit(result: RunResult, path: str | Path) -> None:

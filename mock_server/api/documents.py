@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mock_server.api.oauth.guard import authenticate
+from mock_server.core.assumptions import DOCUMENT_EXTRA_FIELDS, DOCUMENT_STATUS_ANSWER, rely, served_form
 from mock_server.core.context import MockContext
 from mock_server.core.errors import NotFound
 from mock_server.core.store import Record
@@ -86,8 +87,13 @@ async def list_documents(request: Request) -> Response:
     # table (a status report, the control API) bumps its version and so misses the cache.
     expires = ctx.clock.now() + ctx.settings.pdf_url_ttl
     key = (organization, ctx.store.documents.version, math.ceil(expires))
+    shape = served_form(request.scope, DOCUMENT_EXTRA_FIELDS, ctx.settings.documented_only)
     return collection_response(
-        request, SPEC, _visible(ctx, organization), lambda d: public_document(ctx, d, expires_at=expires), cache_key=key
+        request,
+        SPEC,
+        _visible(ctx, organization),
+        lambda d: shape(public_document(ctx, d, expires_at=expires)),
+        cache_key=key,
     )
 
 
@@ -95,7 +101,8 @@ async def get_document(request: Request) -> Response:
     token = authenticate(request, READ_SCOPE)
     ctx: MockContext = request.app.state.mock
     doc = _require_visible(ctx, request, token.user_id)
-    return item_response(request, SPEC, doc["uuid"], public_document(ctx, doc))
+    shape = served_form(request.scope, DOCUMENT_EXTRA_FIELDS, ctx.settings.documented_only)
+    return item_response(request, SPEC, doc["uuid"], shape(public_document(ctx, doc)))
 
 
 async def report_status(request: Request) -> Response:
@@ -126,4 +133,6 @@ async def report_status(request: Request) -> Response:
         doc.update({"synchronized": False, "lastError": error, "updatedAt": now})
     ctx.store.documents.put(doc["uuid"], doc)
     request.scope.setdefault("askara.note", {}).update({"document_uuid": doc["uuid"], "status_report": report["id"]})
-    return item_response(request, SPEC, doc["uuid"], public_document(ctx, doc))
+    rely(request.scope, DOCUMENT_STATUS_ANSWER.id)
+    shape = served_form(request.scope, DOCUMENT_EXTRA_FIELDS, ctx.settings.documented_only)
+    return item_response(request, SPEC, doc["uuid"], shape(public_document(ctx, doc)))

@@ -7,6 +7,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mock_server.api.oauth.guard import authenticate
+from mock_server.core.assumptions import NOTE_AUDIO_FIELD, served_form
 from mock_server.core.context import MockContext
 from mock_server.core.errors import NotFound
 from mock_server.core.store import Record
@@ -49,7 +50,8 @@ async def list_notes(request: Request) -> Response:
     token = authenticate(request, READ_SCOPE)
     ctx: MockContext = request.app.state.mock
     notes = _visible(ctx, _organization_of(ctx, token.user_id))
-    return collection_response(request, SPEC, notes, lambda n: public_note(ctx, n))
+    shape = served_form(request.scope, NOTE_AUDIO_FIELD, ctx.settings.documented_only)
+    return collection_response(request, SPEC, notes, lambda n: shape(public_note(ctx, n)))
 
 
 async def get_note(request: Request) -> Response:
@@ -59,4 +61,5 @@ async def get_note(request: Request) -> Response:
     note = ctx.store.notes.get(key)
     if note is None or note.get("_organization_id") != _organization_of(ctx, token.user_id):
         raise NotFound(f'Note "{key}" not found.')
-    return item_response(request, SPEC, key, public_note(ctx, note))
+    shape = served_form(request.scope, NOTE_AUDIO_FIELD, ctx.settings.documented_only)
+    return item_response(request, SPEC, key, shape(public_note(ctx, note)))

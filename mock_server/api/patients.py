@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mock_server.api.oauth.guard import authenticate
+from mock_server.core.assumptions import PATIENT_READ_ONE, PATIENTS_NO_SCOPE, rely
 from mock_server.core.context import MockContext
 from mock_server.core.errors import NotFound, ValidationFailed, Violation
 from mock_server.core.store import Record
@@ -60,13 +61,16 @@ def _organization_of(ctx: MockContext, user_id: str) -> str | None:
 
 async def list_patients(request: Request) -> Response:
     token = authenticate(request)
+    rely(request.scope, PATIENTS_NO_SCOPE.id)
     ctx: MockContext = request.app.state.mock
     patients = _visible(ctx, _organization_of(ctx, token.user_id))
     return collection_response(request, SPEC, patients, public_patient)
 
 
 async def get_patient(request: Request) -> Response:
+    rely(request.scope, PATIENT_READ_ONE.id)
     token = authenticate(request)
+    rely(request.scope, PATIENTS_NO_SCOPE.id)
     ctx: MockContext = request.app.state.mock
     key = path_uuid(request, "Patient")
     patient = ctx.store.patients.get(key)
@@ -79,6 +83,7 @@ async def create_patient(request: Request) -> Response:
     """201 with the documented response fields; 422 with a violation per bad field."""
     token = authenticate(request)
     ctx: MockContext = request.app.state.mock
+    rely(request.scope, PATIENTS_NO_SCOPE.id)
     body: dict[str, Any] = await read_json(request, "patient")
     _check_dates(body)
     now = now_int(ctx)

@@ -17,6 +17,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mock_server.api.oauth.guard import authenticate
+from mock_server.api.webhook_urls import warning_headers
+from mock_server.core.assumptions import WEBHOOK_CREATE_ANSWER, WEBHOOK_CRUD, WEBHOOK_SCOPE, rely
 from mock_server.core.context import MockContext
 from mock_server.core.errors import NotFound, UnsupportedMediaType, ValidationFailed, Violation
 from mock_server.core.store import Record
@@ -54,6 +56,7 @@ def routes() -> list[BaseRoute]:
 
 
 async def list_webhooks(request: Request) -> Response:
+    rely(request.scope, WEBHOOK_CRUD.id)
     ctx, token = _auth(request)
     org = organization_of(ctx, token.user_id)
     records = [w for w in ctx.store.webhooks if w.get("_organization_id") == org]
@@ -61,6 +64,7 @@ async def list_webhooks(request: Request) -> Response:
 
 
 async def create_webhook(request: Request) -> Response:
+    rely(request.scope, WEBHOOK_CREATE_ANSWER.id)
     ctx, token = _auth(request)
     body = await read_json(request, "webhook")
     _check_url(body["url"])
@@ -82,11 +86,13 @@ async def create_webhook(request: Request) -> Response:
 
 
 async def get_webhook(request: Request) -> Response:
+    rely(request.scope, WEBHOOK_CRUD.id)
     ctx, token = _auth(request)
     return _item(request, _find(ctx, token, request))
 
 
 async def replace_webhook(request: Request) -> Response:
+    rely(request.scope, WEBHOOK_CRUD.id)
     ctx, token = _auth(request)
     record = _find(ctx, token, request)
     body = await read_json(request, "webhook")
@@ -96,6 +102,7 @@ async def replace_webhook(request: Request) -> Response:
 
 
 async def patch_webhook(request: Request) -> Response:
+    rely(request.scope, WEBHOOK_CRUD.id)
     ctx, token = _auth(request)
     record = _find(ctx, token, request)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -114,6 +121,7 @@ async def patch_webhook(request: Request) -> Response:
 
 
 async def delete_webhook(request: Request) -> Response:
+    rely(request.scope, WEBHOOK_CRUD.id)
     ctx, token = _auth(request)
     record = _find(ctx, token, request)
     ctx.store.webhooks.delete(record["uuid"])
@@ -145,6 +153,7 @@ def organization_of(ctx: MockContext, user_id: str) -> str | None:
 
 def _auth(request: Request) -> tuple[MockContext, AccessToken]:
     ctx: MockContext = request.app.state.mock
+    rely(request.scope, WEBHOOK_SCOPE.id)
     return ctx, authenticate(request, SCOPE)
 
 
@@ -178,4 +187,6 @@ def _check_url(url: str) -> None:
 
 
 def _item(request: Request, record: Record, status: int = 200, *, headers: dict[str, str] | None = None) -> Response:
+    if request.method != "GET":  # the answer that stored a plain-http URL off loopback flags it
+        headers = {**(headers or {}), **warning_headers(record["url"])}
     return item_response(request, SPEC, record["uuid"], public_webhook(record), status, headers)

@@ -13,7 +13,7 @@ from mock_server.app import create_app
 from mock_server.core.context import MockContext
 from mock_server.core.errors import ConfigError
 from mock_server.core.settings import Settings
-from mock_server.core.vocabulary import CLOCK_MODES
+from mock_server.core.vocabulary import CLOCK_MODES, RETRY_COUNTS, RETRY_READINGS
 from mock_server.serving import tune_gc, uvicorn_config
 
 
@@ -41,6 +41,14 @@ from mock_server.serving import tune_gc, uvicorn_config
 @click.option("--webhook-timeout", default=5.0, show_default=True, type=float)
 @click.option("--batch-window", default=0.0, show_default=True, type=float,
               help="Seconds a webhook gathers events into one delivery (0: one event per delivery).")
+@click.option("--retry-reading", type=click.Choice(RETRY_READINGS), default="gaps", show_default=True,
+              help="Read 'retries after 5 s, 10 s, 20 s' as gaps between attempts (+5, +15, +35 s) or as offsets "
+              "from the first attempt (+5, +10, +20 s).")
+@click.option("--retry-count", type=click.Choice(RETRY_COUNTS), default="retries", show_default=True,
+              help="Read '(3 retries)' as three retries after the first attempt, or three attempts in all.")
+@click.option("--documented-only/--no-documented-only", default=False, show_default=True,
+              help="Serve only what Askara documents: invented operations (webhook list/read/update/delete, JWKS, "
+              "...) answer as unknown routes and invented fields are left out (see GET /_mock/assumptions?all=true).")
 @click.option("--state", "state_path", type=click.Path(dir_okay=False), default=None,
               help="Keep the whole state in this SQLite file; restart resumes pending retries.")
 @click.option("--journal-limit", default=10_000, show_default=True, type=int)
@@ -65,6 +73,9 @@ def serve(
     webhook_secret: str | None,
     webhook_timeout: float,
     batch_window: float,
+    retry_reading: str,
+    retry_count: str,
+    documented_only: bool,
     state_path: str | None,
     journal_limit: int,
     delivery_limit: int,
@@ -91,6 +102,9 @@ def serve(
             webhook_secret=webhook_secret,
             webhook_timeout=webhook_timeout,
             batch_window=batch_window,
+            retry_reading=retry_reading,
+            retry_count=retry_count,
+            documented_only=documented_only,
             state_path=state_path,
             journal_limit=journal_limit,
             delivery_limit=delivery_limit,
@@ -114,4 +128,8 @@ def _banner(settings: Settings, context: MockContext) -> None:
     table.add_row("Credentials", f"curl {settings.base_url}/_mock/credentials")
     table.add_row("Clock", f"{settings.clock} (scale {settings.time_scale})")
     table.add_row("State", settings.state_path or "in memory")
+    delays = ", ".join(f"{d:g} s" for d in settings.retry_delays)
+    table.add_row("Retries", f"{delays} read as {settings.retry_reading}, counted as {settings.retry_count}")
+    only = " (documented only)" if settings.documented_only else ""
+    table.add_row("Assumptions", f"curl {settings.base_url}/_mock/assumptions{only}")
     Console(stderr=True).print(table)

@@ -8,6 +8,7 @@ ones get the same problem documents as the public API.
 * :mod:`.actions`: calls that change things (documents, Synchronize, notes, clock, reset).
 * :mod:`.faults`: arm, list and disarm faults.
 * :mod:`.deliveries`: the sender's deliveries, failure queue, redelivery and hand-made sends.
+* :mod:`.assumptions`: which of the mock's guesses about Askara answers rested on.
 * :mod:`.ui`: the web page at ``/_mock/ui``.
 """
 
@@ -15,8 +16,15 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from mock_server.control import actions, deliveries, faults, ui, views
+from mock_server.control import actions, assumptions, deliveries, faults, ui, views
 
 
 def routes() -> list[BaseRoute]:
-    return [*views.routes(), *actions.routes(), *faults.routes(), *deliveries.routes(), *ui.routes()]
+    return [
+        *views.routes(),
+        *actions.routes(),
+        *faults.routes(),
+        *deliveries.routes(),
+        *assumptions.routes(),
+        *ui.routes(),
+    ]

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from mock_server.api.webhook_urls import url_warnings
 from mock_server.control.common import context, optional_json, query_bool, query_choice, query_int
 from mock_server.core.errors import BadRequest, Conflict, Violation
 from mock_server.core.timefmt import iso
@@ -166,4 +167,5 @@ async def notes(request: Request) -> Response:
 
 
 async def webhooks(request: Request) -> Response:
-    return json_response(context(request).store.webhooks.values())
+    """The records, each with ``warnings`` its URL deserves (plain http off loopback)."""
+    return json_response([{**w, "warnings": url_warnings(str(w.get("url")))} for w in context(request).store.webhooks])

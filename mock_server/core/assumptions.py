@@ -6,19 +6,24 @@ the mock is stricter, equal or more lenient than that source, and what to verify
 staging. Its ``id`` is the anchor of its entry in ``docs/assumptions.md``.
 
 A handler that serves something resting on an assumption calls :func:`rely` with the request's
-ASGI scope; the web layer turns what was relied on into a response header, a journal note and
-the counts of ``GET /_mock/assumptions``.
+ASGI scope; the web layer turns what was relied on into the ``X-Askara-Mock-Assumptions`` response
+header, a journal note and the counts of ``GET /_mock/assumptions`` (:class:`AssumptionUsage`,
+kept on the context). ``invented`` entries (operations or fields Askara does not document at all)
+name their ``operations`` and ``fields``: ``serve --documented-only`` removes those.
 """
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Leniency = Literal["stricter", "equal", "more lenient"]
 SCOPE_KEY = "askara.assumptions"
 """Where a request's relied-on assumption ids gather (a list in the ASGI scope)."""
+HEADER = "X-Askara-Mock-Assumptions"
+"""The response header naming the assumptions an answer rested on (comma separated ids)."""
+DOCS = "docs/assumptions.md"
 
 
 @dataclass(frozen=True)
@@ -34,18 +39,55 @@ class Assumption:
     """What an integrator should check in Askara's staging before relying on it."""
     invented: bool = False
     """An operation or field Askara does not document at all (``serve --documented-only`` turns it off)."""
+    operations: tuple[str, ...] = ()
+    """``"METHOD /path"`` (route paths) that exist only because of this assumption."""
+    fields: tuple[str, ...] = ()
+    """Top-level fields of a served resource that exist only because of this assumption."""
+
+    @property
+    def anchor(self) -> str:
+        return f"{DOCS}#{self.id}"
+
+    def describe(self) -> dict[str, Any]:
+        """The entry as the control API and the reports show it."""
+        return {
+            "id": self.id,
+            "text": self.text,
+            "source": self.source,
+            "leniency": self.leniency,
+            "verify": self.verify,
+            "invented": self.invented,
+            "operations": list(self.operations),
+            "fields": list(self.fields),
+            "docs": self.anchor,
+        }
 
 
 _REGISTRY: dict[str, Assumption] = {}
 
 
 def assumption(
-    id: str, text: str, *, source: str, leniency: Leniency, verify: str, invented: bool = False
+    id: str,
+    text: str,
+    *,
+    source: str,
+    leniency: Leniency,
+    verify: str,
+    invented: bool = False,
+    operations: Iterable[str] = (),
+    fields: Iterable[str] = (),
 ) -> Assumption:
-    """Register an assumption; an id registered twice is a programming error."""
+    """Register an assumption; an id registered twice, or operations on a non-invented one, is a programming error."""
     if id in _REGISTRY:
         raise ValueError(f"assumption {id!r} is registered twice")
-    entry = _REGISTRY[id] = Assumption(id, text, source, leniency, verify, invented)
+    entry = Assumption(id, text, source, leniency, verify, invented, tuple(operations), tuple(fields))
+    if (entry.operations or entry.fields) and not invented:
+        raise ValueError(f"assumption {id!r} names operations or fields but is not invented")
+    for operation in entry.operations:
+        method, _, path = operation.partition(" ")
+        if method != method.upper() or not path.startswith("/"):
+            raise ValueError(f"assumption {id!r}: operation {operation!r} is not 'METHOD /path'")
+    _REGISTRY[id] = entry
     return entry
 
 
@@ -62,8 +104,76 @@ def rely(scope: MutableMapping[str, Any], assumption_id: str) -> None:
         relied.append(assumption_id)
 
 
-def relied_on(scope: MutableMapping[str, Any]) -> list[str]:
+def relied_on(scope: Mapping[str, Any]) -> list[str]:
     return list(scope.get(SCOPE_KEY, ()))
+
+
+def invented_operations() -> set[tuple[str, str]]:
+    """(method, route path) of every operation ``--documented-only`` removes."""
+    found = set()
+    for entry in _REGISTRY.values():
+        for operation in entry.operations:
+            method, _, path = operation.partition(" ")
+            found.add((method, path))
+    return found
+
+
+def without_invented_fields(body: dict[str, Any], entry: Assumption) -> dict[str, Any]:
+    """``body`` minus the fields ``entry`` invented (what ``--documented-only`` serves)."""
+    return {key: value for key, value in body.items() if key not in entry.fields}
+
+
+def served_form(
+    scope: MutableMapping[str, Any], entry: Assumption, documented_only: bool
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """How this answer shapes a resource ``entry`` invented fields of: without them under
+    ``--documented-only``, otherwise as it is (and the answer relies on ``entry``)."""
+    if documented_only:
+        return lambda body: without_invented_fields(body, entry)
+    rely(scope, entry.id)
+    return _as_is
+
+
+def _as_is(body: dict[str, Any]) -> dict[str, Any]:
+    return body
+
+
+# -- what was relied on since start --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FirstUse:
+    """The first request whose answer rested on an assumption."""
+
+    journal_id: int
+    method: str
+    path: str
+    at: float
+    """Mock time (epoch seconds)."""
+
+
+@dataclass
+class Usage:
+    count: int
+    first: FirstUse
+
+
+@dataclass
+class AssumptionUsage:
+    """How many answers rested on each assumption since start (or the last reset), and the first one."""
+
+    by_id: dict[str, Usage] = field(default_factory=dict)
+
+    def record(self, ids: Iterable[str], first: FirstUse) -> None:
+        for assumption_id in ids:
+            usage = self.by_id.get(assumption_id)
+            if usage is None:
+                self.by_id[assumption_id] = Usage(1, first)
+            else:
+                usage.count += 1
+
+    def clear(self) -> None:
+        self.by_id.clear()
 
 
 # -- the list ----------------------------------------------------------------------------------
@@ -78,6 +188,7 @@ JWKS = assumption(
     leniency="more lenient",
     verify="that Askara publishes a JWKS before validating access tokens locally (treat them as opaque)",
     invented=True,
+    operations=("GET /.well-known/jwks.json",),
 )
 
 # (end of OAuth2)
@@ -93,11 +204,46 @@ PATIENTS_NO_SCOPE = assumption(
 )
 DOCUMENT_EXTRA_FIELDS = assumption(
     "document-extra-fields",
-    "Documents carry title, validatedAt, synchronizedAt and lastError beyond the guide's fields.",
+    "Documents carry title, validatedAt, synchronizedAt and lastError beyond the guide's fields "
+    "(uuid, type, state, patient, pdf; createdAt, updatedAt and synchronized are kept as every Askara "
+    "resource has the first two and the documented synchronized filter implies the third).",
     source="our guess at the full Document schema (the guide shows uuid, type, state, patient, pdf)",
     leniency="more lenient",
     verify="that the fields your integration reads exist in Askara's Document schema",
     invented=True,
+    fields=("title", "validatedAt", "synchronizedAt", "lastError"),
+)
+PATIENT_READ_ONE = assumption(
+    "patient-read-one",
+    "GET /patients/{uuid} answers one patient, as API Platform's default Get operation does.",
+    source="API Platform's default operations; Askara's reference shows only GET and POST /patients",
+    leniency="equal",
+    verify="that Askara serves GET /patients/{uuid} before your integration reads a patient by uuid",
+    invented=True,
+    operations=("GET /patients/{uuid}",),
+)
+DOCUMENT_STATUS_ANSWER = assumption(
+    "document-status-answer",
+    "POST /documents/{uuid}/status answers 200 with the document as it now is.",
+    source="API Platform: a custom operation answers with its resource; the guide gives no answer",
+    leniency="equal",
+    verify="that your integration accepts any 2xx and does not depend on the answer's body (201, 204 are possible)",
+)
+COLLECTION_JSON_ARRAY = assumption(
+    "collection-json-array",
+    "A list asked for as application/json is a plain JSON array (no totalItems, no next-page link).",
+    source="API Platform's default for the json format; Askara does not show a list answer",
+    leniency="equal",
+    verify="the shape of Askara's list answers and how your integration finds the last page",
+)
+NOTE_AUDIO_FIELD = assumption(
+    "note-audio-field",
+    "Notes read through the API carry audio, the IRI of their source audio (/audios/{uuid}).",
+    source="our guess from the note guide (fetch the note for its audio) and the audio filter of /notes",
+    leniency="more lenient",
+    verify="the name and form of the audio field in Askara's Note schema",
+    invented=True,
+    fields=("audio",),
 )
 
 # (end of HTTP and API Platform)
@@ -115,6 +261,13 @@ WEBHOOK_CRUD = assumption(
     leniency="equal",
     verify="that your Askara environment offers these operations before your integration depends on them",
     invented=True,
+    operations=(
+        "GET /webhooks",
+        "GET /webhooks/{uuid}",
+        "PUT /webhooks/{uuid}",
+        "PATCH /webhooks/{uuid}",
+        "DELETE /webhooks/{uuid}",
+    ),
 )
 WEBHOOK_SCOPE = assumption(
     "webhook-organization-scope",
@@ -122,6 +275,13 @@ WEBHOOK_SCOPE = assumption(
     source="the expand[] groups organization.read_webhooks in Askara's reference",
     leniency="stricter",
     verify="which scope Askara's staging requires for /webhooks",
+)
+WEBHOOK_CREATE_ANSWER = assumption(
+    "webhook-create-answer",
+    "POST /webhooks answers 201 with the webhook (uuid, url, events, active, createdAt, updatedAt) and a Location.",
+    source="API Platform's default Post operation; Askara does not show the answer",
+    leniency="equal",
+    verify="the status and body of Askara's answer before your integration keeps the webhook's uuid from it",
 )
 
 # (end of Webhooks and the sender)

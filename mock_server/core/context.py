@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from mock_server.core.assumptions import AssumptionUsage
 from mock_server.core.clock import Clock, Timers
 from mock_server.core.errors import ConfigError
 from mock_server.core.ratelimit import RateLimiter
@@ -87,7 +88,9 @@ class MockContext:
         self.event_listeners: list[EventListener] = []
         self.event_transforms: list[Callable[[Record], None]] = []
         """Change an event before it is stored and sent (fault kinds such as ``expired_link``)."""
-        self.reset_hooks: list[Callable[[], None]] = []
+        self.assumption_usage = AssumptionUsage()
+        """Which assumptions answers rested on since start (``GET /_mock/assumptions``); reset clears it."""
+        self.reset_hooks: list[Callable[[], None]] = [self.assumption_usage.clear]
         self.startup_hooks: list[Hook] = []
         self.shutdown_hooks: list[Hook] = []
         self.fault_kinds: dict[str, FaultHandler] = {}

@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from mock_server.core.errors import ConfigError
+from mock_server.core.vocabulary import RETRY_COUNTS, RETRY_READINGS
 
 CLOCK_MODES = ("real", "scaled", "manual")
 EVENT_NAMES = ("new_document", "document_synchronize", "new_note")
@@ -66,8 +67,17 @@ class Settings:
     webhook_timeout: float = 5.0
     webhook_timeout_follows_clock: bool = False
     retry_delays: tuple[float, ...] = (5.0, 10.0, 20.0)
+    retry_reading: str = "gaps"
+    """``gaps``: each delay counts from the previous attempt (+5, +15, +35 s); ``offsets``: from the first (+5, +10).
+
+    Both readings of the guide's "after 5 s, 10 s, 20 s" (``docs/assumptions.md#retry-schedule``)."""
+    retry_count: str = "retries"
+    """``retries``: one retry per delay after the first attempt; ``attempts``: as many attempts in all as delays."""
     batch_window: float = 0.0
     """Seconds of mock time a webhook gathers events into one delivery; 0 sends each alone."""
+
+    documented_only: bool = False
+    """Serve only what Askara documents: invented operations answer as unknown routes, invented fields are left out."""
 
     state_path: str | None = None
     access_log: bool = False
@@ -87,6 +97,14 @@ class Settings:
             raise ConfigError(f"rate_limit_interval must be > 0; got {self.rate_limit_interval!r}")
         if self.webhook_timeout <= 0:
             raise ConfigError(f"webhook_timeout must be > 0; got {self.webhook_timeout!r}")
+        if self.retry_reading not in RETRY_READINGS:
+            raise ConfigError(f"retry_reading must be one of {', '.join(RETRY_READINGS)}; got {self.retry_reading!r}")
+        if self.retry_count not in RETRY_COUNTS:
+            raise ConfigError(f"retry_count must be one of {', '.join(RETRY_COUNTS)}; got {self.retry_count!r}")
+        if any(delay < 0 for delay in self.retry_delays):
+            raise ConfigError(f"retry_delays must be >= 0; got {self.retry_delays!r}")
+        if self.retry_reading == "offsets" and list(self.retry_delays) != sorted(self.retry_delays):
+            raise ConfigError(f"retry_delays read as offsets must not decrease; got {self.retry_delays!r}")
         if not self.redirect_uris:
             raise ConfigError("at least one redirect URI must be registered")
 

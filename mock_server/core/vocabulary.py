@@ -26,3 +26,8 @@ FORGE_MODES: Final = ("wrong_secret", "tampered_body", "stale_timestamp", "rotat
 """How a ``forged_signature`` fault signs wrongly (:mod:`mock_server.sender.signing`)."""
 
 JOURNAL_KINDS: Final = ("api", "download", "oauth", "page")
+
+RETRY_READINGS: Final = ("gaps", "offsets")
+"""How "retries after 5 s, 10 s, 20 s" is read: gaps between attempts (+5, +15, +35) or offsets from the first."""
+RETRY_COUNTS: Final = ("retries", "attempts")
+"""How "(3 retries)" is read: three retries after the first attempt, or three attempts in all."""

@@ -4,14 +4,15 @@ A delivery is one POST body for one webhook (one event, or several when ``batch_
 kept in ``store.deliveries`` with all its attempts. Its life::
 
     pending --2xx--> delivered
-    pending --failure--> retry at +5, +15, +35 s (``retry_delays``) --still failing--> failed
+    pending --failure--> retry at +5, +15, +35 s (``retry_delays``, :mod:`.schedule`) --still failing--> failed
     pending --webhook deleted or deactivated--> cancelled
     failed/pending --redeliver ok--> delivered
 
-Retries are scheduled from the previous attempt's *scheduled* time, and the next one is only
-armed once the previous attempt has finished, so even a manual clock that jumps 35 s at once
-records 0/5/15/35 and runs them in order. ``next_attempt_at`` stays set until an attempt is
-recorded: a mock killed mid-attempt re-arms it on start-up (same time, same body, same ids).
+Retries are scheduled from the previous attempt's *scheduled* time (or from the first attempt's,
+``retry_reading="offsets"``), and the next one is only armed once the previous attempt has
+finished, so even a manual clock that jumps 35 s at once records 0/5/15/35 and runs them in order.
+``next_attempt_at`` stays set until an attempt is recorded: a mock killed mid-attempt re-arms it
+on start-up (same time, same body, same ids).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from mock_server.sender._transports.base import DestinationLimiter, Outcome, Tra
 from mock_server.sender._transports.http1 import Http1Client
 from mock_server.sender.attempts import send_attempt
 from mock_server.sender.records import copy_key, lose_answer, merge_faults, new_record, public_payload
+from mock_server.sender.schedule import next_retry_at
 
 MAIN_KINDS = ("scheduled", "retry")
 HELD_KEY = "webhook_held_event"
@@ -222,22 +224,20 @@ class WebhookSender:
         for extra in results[1:]:
             self._record(record, "concurrent", scheduled_at, extra)
         if record["state"] == "pending":
-            self._settle_main(record, scheduled_at, main["_outcome"])
+            self._settle_main(record, main["_outcome"])
         self._save(record)
         if first:
             self._release_waiting(delivery_id)
             if "duplicate" in params:
                 await self._duplicate(record, webhook, scheduled_at, params["duplicate"])
 
-    def _settle_main(self, record: Record, scheduled_at: float, outcome: Outcome) -> None:
+    def _settle_main(self, record: Record, outcome: Outcome) -> None:
         """After a scheduled attempt: delivered, the next retry armed, or failed for good."""
         if outcome.ok:
             record["state"], record["next_attempt_at"] = "delivered", None
             return
-        retries_done = sum(1 for a in record["attempts"] if a["kind"] in MAIN_KINDS) - 1
-        delays = self.settings.retry_delays
-        if retries_done < len(delays):
-            due = scheduled_at + float(delays[retries_done])
+        due = next_retry_at(self.settings, [a["scheduled_at"] for a in record["attempts"] if a["kind"] in MAIN_KINDS])
+        if due is not None:
             record["next_attempt_at"] = due
             self._arm(record["id"], due, "retry")
         else:

@@ -28,6 +28,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mock_server.core.assumptions import COLLECTION_JSON_ARRAY, rely
 from mock_server.core.errors import BadRequest, NotFound, Violation
 from mock_server.core.store import Record
 from mock_server.core.timefmt import parse_iso
@@ -167,6 +168,8 @@ def collection_response(
     only iterated on a miss, so a lazy iterable skips the store scan too. Errors are not cached.
     """
     jsonld = wants_jsonld(request)
+    if not jsonld:
+        rely(request.scope, COLLECTION_JSON_ARRAY.id)
     cache: dict[Hashable, bytes] | None = None
     full_key: Hashable = None
     if cache_key is not None:

@@ -1,7 +1,9 @@
-"""One pure-ASGI layer in front of every route: rate limit, journal, API faults.
+"""One pure-ASGI layer in front of every route: rate limit, journal, API faults, assumptions relied on.
 
 Kept as raw ASGI (not BaseHTTPMiddleware) because it runs on every request of the hot path.
-Control calls (``/_mock``) pass straight through: polling the journal must not fill it.
+Control calls (``/_mock``) pass straight through: polling the journal must not fill it. An answer
+that rested on assumptions (:func:`mock_server.core.assumptions.rely`) names them in the
+``X-Askara-Mock-Assumptions`` header and in its journal entry, and counts in ``ctx.assumption_usage``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mock_server.core.assumptions import HEADER as ASSUMPTIONS_HEADER
+from mock_server.core.assumptions import FirstUse, relied_on
 from mock_server.core.context import MockContext
 from mock_server.core.errors import ProblemError, TooManyRequests
 from mock_server.web.http import problem_response
@@ -76,9 +80,11 @@ class ApiMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                if extra_headers:
-                    message.setdefault("headers", [])
-                    message["headers"] = list(message["headers"]) + extra_headers
+                relied = relied_on(scope)
+                if extra_headers or relied:
+                    message["headers"] = list(message.get("headers", [])) + extra_headers
+                if relied:
+                    message["headers"].append((ASSUMPTIONS_HEADER.lower().encode(), ", ".join(relied).encode()))
             await send(message)
 
         try:
@@ -122,11 +128,16 @@ class ApiMiddleware:
             if name == b"user-agent":
                 user_agent = value.decode("latin-1")
                 break
+        now = ctx.clock.now()
+        relied = relied_on(scope)
+        if relied:
+            note = {**note, "assumptions": relied}
+            ctx.assumption_usage.record(relied, FirstUse(entry_id, scope["method"], scope["path"], now))
         ctx.store.journal.put(
             str(entry_id),
             {
                 "id": entry_id,
-                "at": ctx.clock.now(),
+                "at": now,
                 "wall": time.time(),
                 "kind": kind,
                 "method": scope["method"],

@@ -5,17 +5,21 @@ request bodies and payloads reference the JSON Schemas the endpoints validate wi
 document cannot drift from the validation. Each schema file becomes ``components/schemas/<stem>``;
 its ``$id`` is dropped and every ``$ref`` (relative, ``$id``-based or internal ``#/$defs/...``)
 is rewritten to point inside the document. Control API paths are listed under the
-``x-askara-mock-control`` tag so tools can include or leave them out.
+``x-askara-mock-control`` tag so tools can include or leave them out. Under
+``--documented-only`` the operations and fields Askara does not document (``invented``
+assumptions) are left out, as the mock then leaves them out of what it serves.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from mock_server.core.assumptions import DOCUMENT_EXTRA_FIELDS, NOTE_AUDIO_FIELD, Assumption, invented_operations
 from mock_server.core.settings import Settings
 from mock_server.web.http import json_response
 from mock_server.web.openapi.control import control_paths
@@ -31,6 +35,8 @@ from mock_server.web.openapi.parts import (
 from mock_server.web.openapi.public import public_paths
 
 __all__ = ["CONTROL_TAG", "build", "component_schemas", "routes"]
+INVENTED_FIELDS: dict[str, Assumption] = {"document": DOCUMENT_EXTRA_FIELDS, "note": NOTE_AUDIO_FIELD}
+"""Component schema -> the assumption whose fields it describes only because the mock invented them."""
 
 
 def routes() -> list[BaseRoute]:
@@ -44,6 +50,10 @@ async def openapi_json(request: Request) -> Response:
 def build(settings: Settings) -> dict[str, Any]:
     """The whole document for one mock (server URL and OAuth URLs follow its base URL)."""
     base = settings.base_url
+    paths = {**public_paths(), **control_paths()}
+    schemas = {**builtin_schemas(), **component_schemas()}
+    if settings.documented_only:
+        paths, schemas = _documented_only(paths, schemas)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -54,7 +64,7 @@ def build(settings: Settings) -> dict[str, Any]:
         },
         "servers": [{"url": base}],
         "tags": [{"name": CONTROL_TAG, "description": "askara-mock's control API (/_mock): not part of Askara."}],
-        "paths": {**public_paths(), **control_paths()},
+        "paths": paths,
         "webhooks": {
             "delivery": {"post": {"summary": "What Askara posts to a registered webhook URL",
                                   "requestBody": {"required": True, "content": {"application/json": {
@@ -62,7 +72,7 @@ def build(settings: Settings) -> dict[str, Any]:
                                   "responses": {"200": {"description": "Acknowledge within 5 s"}}}},
         },
         "components": {
-            "schemas": {**builtin_schemas(), **component_schemas()},
+            "schemas": schemas,
             "responses": problem_responses(),
             "parameters": {
                 "page": parameter("page", schema={"type": "integer", "minimum": 1, "default": 1}),
@@ -85,3 +95,22 @@ def build(settings: Settings) -> dict[str, Any]:
         },
         "security": [{"oauth2": []}],
     }
+
+
+def _documented_only(paths: dict[str, Any], schemas: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The paths without invented operations (a path left with none goes), the schemas without invented fields."""
+    paths = copy.deepcopy(paths)
+    for method, path in invented_operations():
+        operations = paths.get(path, {})
+        operations.pop(method.lower(), None)
+        if not any(key in operations for key in ("get", "put", "post", "patch", "delete")):
+            paths.pop(path, None)
+    schemas = dict(schemas)
+    for name, entry in INVENTED_FIELDS.items():
+        if name in schemas:
+            schema = schemas[name] = copy.deepcopy(schemas[name])
+            for field in entry.fields:
+                schema.get("properties", {}).pop(field, None)
+            if "required" in schema:
+                schema["required"] = [f for f in schema["required"] if f not in entry.fields]
+    return paths, schemas
