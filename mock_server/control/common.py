@@ -34,8 +34,13 @@ async def optional_json(request: Request, schema: str) -> dict[str, Any]:
     return data
 
 
+MAX_QUERY_INT = 2**53 - 1
+"""The largest integer a JSON reader anywhere reads exactly (and orjson writes): larger is refused."""
+
+
 def query_int(request: Request, name: str, *, minimum: int, maximum: int | None = None) -> int | None:
     """An integer query parameter, or a 400 naming it and the rule it broke."""
+    maximum = MAX_QUERY_INT if maximum is None else min(maximum, MAX_QUERY_INT)
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return None
@@ -43,8 +48,8 @@ def query_int(request: Request, name: str, *, minimum: int, maximum: int | None 
         value = int(raw)
     except ValueError:
         value = None
-    if value is None or value < minimum or (maximum is not None and value > maximum):
-        bounds = f">= {minimum}" + (f" and <= {maximum}" if maximum is not None else "")
+    if value is None or value < minimum or value > maximum:
+        bounds = f">= {minimum} and <= {maximum}"
         message = f"The query parameter {name!r} must be an integer {bounds}; got {raw!r:.60}."
         raise BadRequest(message, violations=[Violation(name, message, "query")])
     return value
