@@ -68,6 +68,9 @@ class Settings:
     retry_delays: tuple[float, ...] = (5.0, 10.0, 20.0)
     batch_window: float = 0.0
     """Seconds of mock time a webhook gathers events into one delivery; 0 sends each alone."""
+    webhook_urls: tuple[str, ...] = ()
+    """``serve --webhook-url``: webhooks of the seeded organization for every event, registered at
+    start (and again after ``POST /_mock/reset``) as ``POST /webhooks`` would create them."""
 
     state_path: str | None = None
     access_log: bool = False
