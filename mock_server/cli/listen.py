@@ -103,14 +103,15 @@ def listen(port: int, host: str, url_path: str, status: int | None, events: tupl
 
 
 def _ready(inbox: Inbox, url: str, webhook: dict[str, Any], mock_url: str) -> None:
-    signing = "verified with the mock's webhook secret" if inbox.secret else "unsigned (the mock signs deliveries " \
-        "when started with --webhook-secret generate)"
+    signing = ("verified with the mock's webhook secret" if inbox.secret
+               else "unsigned (the mock signs deliveries when started with --webhook-secret generate)")
     if inbox.as_json:
         print_json_line({"ready": True, "url": url, "webhook": webhook["uuid"], "events": webhook.get("events"),
                          "mock_url": mock_url, "signatures": "verified" if inbox.secret else "unsigned"})
         return
-    note(f"Ready. Receiving on {url}: webhook {webhook['uuid']} is registered with the mock at {mock_url} for "
-         f"{', '.join(webhook.get('events') or [])}.")
+    note(f"Ready. Receiving on {url}")
+    events = ", ".join(webhook.get("events") or [])
+    note(f"Webhook {webhook['uuid']} registered with the mock at {mock_url} for {events}")
     answering = f"what {inbox.forward_to} answers" if inbox.forward_to else str(inbox.status)
     note(f"Signatures: {signing}. Answering: {answering}. Ctrl-C removes the webhook.")
     note(f"Try, in another terminal: {here('trigger new_document', mock_url)}")
