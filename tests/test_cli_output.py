@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -30,10 +31,20 @@ def running(live_mock: Callable[..., RunningMock]) -> RunningMock:
 
 
 @pytest.fixture
-def receiver(running: RunningMock) -> ScriptedReceiver:
+def receiver(running: RunningMock) -> Iterator[ScriptedReceiver]:
     rx = ScriptedReceiver()
     running.call(rx.__aenter__)
-    return rx
+    yield rx
+    running.call(rx.close)
+
+
+@pytest.fixture
+def silent_url() -> Iterator[str]:
+    """A port that takes connections (the kernel's backlog) and never answers."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/hook"
 
 
 def run(mock: RunningMock, *args: str) -> Result:
@@ -157,12 +168,13 @@ def test_redeliver_prints_the_record_after_the_new_attempt(running: RunningMock,
     assert cells[0] == delivery["id"] and cells[1] == "delivered" and cells[4:6] == ["3", "200"]
 
 
-def test_redeliver_whose_attempt_is_still_running_exits_5(running: RunningMock, receiver: ScriptedReceiver) -> None:
+def test_redeliver_whose_attempt_is_still_running_exits_5(running: RunningMock, receiver: ScriptedReceiver,
+                                                          silent_url: str) -> None:
     hook = add_webhook(running.context, receiver.url("/status/500"), ["new_note"])
     json_of(running, "trigger", "new_note")
     settle(running)
     [delivery] = running.context.store.deliveries.values()
-    hook["url"] = receiver.url("/hang")
+    hook["url"] = silent_url
     result = run(running, "redeliver", delivery["id"], "--wait", "0.3")
     assert result.exit_code == EXIT_STILL_PENDING == 5
     assert "still running after 0.3 s" in result.stderr
