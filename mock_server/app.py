@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Callable
 
 from starlette.applications import Starlette
@@ -49,6 +50,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         seed_store(context)
     for install in context_installers():
         install(context)
+    webhooks.register_start_webhooks(context)
+    context.reset_hooks.append(functools.partial(webhooks.register_start_webhooks, context))
     context.check_wired()
 
     @contextlib.asynccontextmanager

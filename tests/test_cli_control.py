@@ -11,6 +11,7 @@ from click.testing import CliRunner, Result
 
 from mock_server.cli import main
 from mock_server.cli.client import parse_params
+from mock_server.core.vocabulary import EVENT_NAMES
 from mock_server.serving import RunningMock, free_port
 from mock_server.testing.sender import add_webhook
 
@@ -27,10 +28,15 @@ def run(mock: RunningMock | str, *args: str, env: dict[str, str] | None = None) 
     return CliRunner().invoke(main, [*args, "--mock-url", url], env={**WIDE, **(env or {})})
 
 
-def run_json(mock: RunningMock, *args: str) -> Any:
+def run_json(mock: RunningMock, *args: str, code: int = 0) -> Any:
     result = run(mock, *args, "--json")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == code, result.output
     return json.loads(result.stdout)
+
+
+def subscribe(mock: RunningMock, events: list[str] | None = None) -> None:
+    """A webhook nobody listens on, so that ``trigger`` has a subscriber (exit 0)."""
+    add_webhook(mock.context, f"http://127.0.0.1:{free_port()}/hook", events or list(EVENT_NAMES))
 
 
 # -- reaching the mock ----------------------------------------------------------------------------
@@ -56,13 +62,13 @@ def test_mock_url_from_the_environment(running: RunningMock) -> None:
 def test_fault_inject_list_clear(running: RunningMock) -> None:
     result = run(running, "fault", "route", "-p", "path=/documents", "--param", "status=503", "-p", "count=2")
     assert result.exit_code == 0, result.output
-    assert "Fault injected" in result.stdout and "path=/documents" in result.stdout and "status=503" in result.stdout
+    assert "Fault injected" in result.stderr and "path=/documents" in result.stdout and "status=503" in result.stdout
     [record] = run_json(running, "fault", "list")
     assert record["kind"] == "route" and record["params"] == {"path": "/documents", "status": 503, "count": 2}
     assert record["id"] in run(running, "fault", "list").stdout
     cleared = run(running, "fault", "clear", record["id"])
     assert cleared.exit_code == 0 and "Cleared 1" in cleared.stdout
-    assert "none" in run(running, "fault", "list").stdout
+    assert "none" in run(running, "fault", "list").stderr
 
 
 def test_fault_json_output_is_the_record(running: RunningMock) -> None:
@@ -118,7 +124,7 @@ def test_clock_show_and_advance(running: RunningMock) -> None:
     after = run_json(running, "clock", "advance", "30")
     assert after["now"] == before + 30
     table = run(running, "clock", "advance", "5")
-    assert table.exit_code == 0 and "Mock clock" in table.stdout and "manual" in table.stdout
+    assert table.exit_code == 0 and "Mock clock" in table.stderr and "manual" in table.stdout
     assert run(running, "clock", "advance", "-5").exit_code == 2
 
 
@@ -133,16 +139,18 @@ def test_credentials_table_and_json(running: RunningMock) -> None:
 
 
 def test_trigger_new_document(running: RunningMock) -> None:
+    subscribe(running)
     answers = run_json(running, "trigger", "new_document", "--count", "2")
     assert len(answers) == 2
     assert all(
         a["document"]["state"] == "verified" and a["event"]["payload"]["action"] == "new_document" for a in answers
     )
     table = run(running, "trigger", "new_document")
-    assert table.exit_code == 0 and "Triggered new_document" in table.stdout
+    assert table.exit_code == 0 and "Triggered new_document" in table.stderr and "goes to 1 webhook" in table.stderr
 
 
 def test_trigger_document_synchronize_picks_the_newest_validated(running: RunningMock) -> None:
+    subscribe(running)
     [created] = run_json(running, "trigger", "new_document")
     uuid = created["document"]["uuid"]
     [synced] = run_json(running, "trigger", "document_synchronize")
@@ -153,6 +161,7 @@ def test_trigger_document_synchronize_picks_the_newest_validated(running: Runnin
 
 
 def test_trigger_new_note(running: RunningMock) -> None:
+    subscribe(running, ["new_note"])
     [answer] = run_json(running, "trigger", "new_note")
     assert answer["event"]["payload"]["action"] == "new_note"
 
@@ -170,7 +179,7 @@ def test_deliveries_failures_and_redeliver(running: RunningMock) -> None:
     add_webhook(running.context, f"http://127.0.0.1:{free_port()}/hook", ["new_document"])
     settle = running.context.timers.settle
     assert run_json(running, "deliveries")["items"] == []
-    assert "none yet" in run(running, "deliveries").stdout
+    assert "none yet" in run(running, "deliveries").stderr
     [created] = run_json(running, "trigger", "new_document")
     running.call(settle)
     [delivery] = run_json(running, "deliveries")["items"]
@@ -185,8 +194,8 @@ def test_deliveries_failures_and_redeliver(running: RunningMock) -> None:
     assert run_json(running, "deliveries", "--state", "delivered")["items"] == []
     bad_state = run(running, "deliveries", "--state", "lost")
     assert bad_state.exit_code == 1 and "state" in bad_state.stderr
-    again = run(running, "redeliver", delivery["id"])
-    assert again.exit_code == 0 and "Redelivery armed" in again.stdout
+    again = run(running, "redeliver", delivery["id"], "--wait", "0")
+    assert again.exit_code == 0 and "Redelivery scheduled" in again.stderr
 
 
 def test_redeliver_unknown_delivery_exits_1(running: RunningMock) -> None:

@@ -20,13 +20,15 @@ from mock_server.api.oauth.guard import authenticate
 from mock_server.api.webhook_urls import warning_headers
 from mock_server.core.assumptions import WEBHOOK_CREATE_ANSWER, WEBHOOK_CRUD, WEBHOOK_SCOPE, rely
 from mock_server.core.context import MockContext
-from mock_server.core.errors import NotFound, UnsupportedMediaType, ValidationFailed, Violation
+from mock_server.core.errors import ConfigError, NotFound, UnsupportedMediaType, ValidationFailed, Violation
 from mock_server.core.store import Record
 from mock_server.core.timefmt import iso
 from mock_server.core.tokens import AccessToken
+from mock_server.core.vocabulary import EVENT_NAMES
 from mock_server.domain.datagen import fresh_uuid
 from mock_server.web.collections import CollectionSpec, collection_response, item_response, path_uuid
 from mock_server.web.http import read_json
+from mock_server.web.validation import validate
 
 SCOPE = "organization"
 MERGE_PATCH = "application/merge-patch+json"
@@ -67,21 +69,7 @@ async def create_webhook(request: Request) -> Response:
     rely(request.scope, WEBHOOK_CREATE_ANSWER.id)
     ctx, token = _auth(request)
     body = await read_json(request, "webhook")
-    _check_url(body["url"])
-    now = int(ctx.clock.now())
-    record: Record = {
-        "uuid": fresh_uuid(ctx, "webhooks"),
-        "url": body["url"],
-        "events": list(body["events"]),
-        "active": body.get("active", True),
-        "createdAt": now,
-        "updatedAt": now,
-        "_organization_id": organization_of(ctx, token.user_id),
-        "_client_id": token.client_id,
-        "_seq": max((int(w.get("_seq", 0)) for w in ctx.store.webhooks), default=0) + 1,
-    }
-    ctx.store.webhooks.put(record["uuid"], record)
-    ctx.sender.on_webhook_changed(record["uuid"])
+    record = new_webhook(ctx, body, organization_id=organization_of(ctx, token.user_id), client_id=token.client_id)
     return _item(request, record, 201, headers={"Location": SPEC.iri(record["uuid"])})
 
 
@@ -127,6 +115,49 @@ async def delete_webhook(request: Request) -> Response:
     ctx.store.webhooks.delete(record["uuid"])
     ctx.sender.on_webhook_deleted(record["uuid"])
     return Response(status_code=204)
+
+
+# -- creation, shared with ``serve --webhook-url`` ---------------------------------------------
+
+
+def new_webhook(ctx: MockContext, body: Record, *, organization_id: str | None, client_id: str) -> Record:
+    """Store the webhook a create body (already valid against ``webhook.schema.json``) describes,
+    exactly as ``POST /webhooks`` does, and tell the sender."""
+    _check_url(body["url"])
+    now = int(ctx.clock.now())
+    record: Record = {
+        "uuid": fresh_uuid(ctx, "webhooks"),
+        "url": body["url"],
+        "events": list(body["events"]),
+        "active": body.get("active", True),
+        "createdAt": now,
+        "updatedAt": now,
+        "_organization_id": organization_id,
+        "_client_id": client_id,
+        "_seq": max((int(w.get("_seq", 0)) for w in ctx.store.webhooks), default=0) + 1,
+    }
+    ctx.store.webhooks.put(record["uuid"], record)
+    ctx.sender.on_webhook_changed(record["uuid"])
+    return record
+
+
+def register_start_webhooks(ctx: MockContext) -> None:
+    """``serve --webhook-url URL``: a webhook of the seeded organization for every event, created
+    as ``POST /webhooks`` would (same schema, same checks, same record). A URL the organization
+    already has a webhook for (state restored with ``--state``) is left as it is."""
+    users = ctx.store.users.values()
+    organization = organization_of(ctx, users[0]["uuid"] if users else "")
+    for url in ctx.settings.webhook_urls:
+        if any(w.get("url") == url and w.get("_organization_id") == organization for w in ctx.store.webhooks):
+            continue
+        body: Record = {"url": url, "events": list(EVENT_NAMES)}
+        refused = [v.message for v in validate("webhook", body) if v.property_path == "url"]
+        if refused:
+            raise ConfigError(f"--webhook-url {url!r}: {refused[0]}")
+        try:
+            new_webhook(ctx, body, organization_id=organization, client_id=ctx.settings.client_id)
+        except ValidationFailed as exc:
+            raise ConfigError(f"--webhook-url {url!r}: {exc.violations[0].message}") from None
 
 
 # -- helpers -----------------------------------------------------------------------------------

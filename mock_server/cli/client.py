@@ -1,87 +1,39 @@
 """Client commands of ``askara-mock`` that drive a running mock over its control API (Stripe-CLI style).
 
 ``trigger``, ``clock``, ``deliveries``, ``failures``, ``redeliver``, ``fault`` and ``credentials``
-each make one or a few ``/_mock`` calls and print a readable table, or the raw JSON with
-``--json`` for scripts. Exit status: 0 done, 1 the mock refused (its problem document is
-printed), 2 bad usage, 3 the mock could not be reached. The commands stay thin: requests go
-through :class:`ControlClient`, tables through :func:`print_table`.
+each make one or a few ``/_mock`` calls and print a table (:mod:`.output`: plain lines when
+piped), or the raw JSON with ``--json``. Exit statuses: :mod:`.control_client` (4: ``trigger``
+found no subscribed webhook; 5: ``redeliver``'s attempt still running). ``listen`` lives in
+:mod:`.listen`. The commands stay thin: requests go through :class:`ControlClient`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from mock_server.cli.control_client import DEFAULT_MOCK_URL, ControlClient
+from mock_server.cli.control_client import (
+    DEFAULT_MOCK_URL,
+    EXIT_NO_SUBSCRIBER,
+    EXIT_STILL_PENDING,
+    ControlClient,
+)
+from mock_server.cli.output import (
+    Column,
+    cell,
+    dig,
+    field,
+    note,
+    print_json,
+    print_pairs,
+    print_table,
+    program,
+)
 from mock_server.core.vocabulary import EVENT_NAMES, FAULT_KINDS
-
-# -- printing -------------------------------------------------------------------------------------
-
-
-def dig(record: Any, path: str) -> Any:
-    """``record["a"]["b"]`` for ``"a.b"``; None when any step is missing."""
-    for part in path.split("."):
-        if not isinstance(record, dict):
-            return None
-        record = record.get(part)
-    return record
-
-
-def cell(value: Any) -> str:
-    """A table cell: epoch seconds become UTC times, containers compact JSON, None an empty cell."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float) and value > 1_000_000_000:
-        return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, dict | list):
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    return str(value)
-
-
-Column = tuple[str, Callable[[Any], Any]]
-
-
-def field(header: str, *paths: str) -> Column:
-    """A column showing the first of ``paths`` present in the record."""
-
-    def get(record: Any) -> Any:
-        return next((v for v in (dig(record, p) for p in paths) if v is not None), None)
-
-    return header, get
-
-
-def print_table(title: str, records: Sequence[Any], columns: Sequence[Column], *, empty: str = "nothing") -> None:
-    console = Console()
-    if not records:
-        console.print(f"{title}: {empty}")
-        return
-    table = Table(title=title, title_justify="left")
-    for header, _ in columns:
-        table.add_column(header, overflow="fold", no_wrap=header == "id")
-    for record in records:
-        table.add_row(*(cell(get(record)) for _, get in columns))
-    console.print(table)
-
-
-def print_pairs(title: str, pairs: Iterable[tuple[str, Any]]) -> None:
-    table = Table(title=title, title_justify="left", show_header=False)
-    table.add_column("name", style="bold")
-    table.add_column("value", overflow="fold")
-    for name, value in pairs:
-        table.add_row(name, cell(value))
-    Console().print(table)
-
-
-def print_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def control_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -97,6 +49,11 @@ def control_options(command: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
 
 
+def here(command: str, mock_url: str) -> str:
+    """``command`` as the user types it here, pointed at the same mock."""
+    return f"{program()} {command}" + ("" if mock_url.rstrip("/") == DEFAULT_MOCK_URL else f" --mock-url {mock_url}")
+
+
 # -- the logic behind the commands ----------------------------------------------------------------
 
 
@@ -107,7 +64,7 @@ def newest_verified(client: ControlClient, count: int) -> list[str]:
     documents.sort(key=lambda d: (d.get("validatedAt") or 0, d.get("createdAt") or ""), reverse=True)
     if not documents:
         raise click.ClickException(
-            "The mock has no validated document to synchronize; run `askara-mock trigger new_document` first."
+            f"The mock has no validated document to synchronize; run `{program()} trigger new_document` first."
         )
     return [d["uuid"] for d in documents[:count]]
 
@@ -166,8 +123,12 @@ def _last_attempt(delivery: dict[str, Any]) -> Any:
     attempts = delivery.get("attempts")
     if not isinstance(attempts, list) or not attempts or not isinstance(attempts[-1], dict):
         return None
-    last = attempts[-1]
-    return next((last[k] for k in ("status", "failure", "error") if last.get(k) is not None), None)
+    return _outcome(attempts[-1])
+
+
+def _outcome(attempt: dict[str, Any]) -> Any:
+    """An attempt's answer: the receiver's status, else how it failed (timeout, refused...)."""
+    return next((attempt[k] for k in ("status", "failure", "error") if attempt.get(k) is not None), None)
 
 
 FAULT_COLUMNS: list[Column] = [
@@ -182,7 +143,14 @@ FAULT_COLUMNS: list[Column] = [
 # -- the commands ---------------------------------------------------------------------------------
 
 
-@click.command()
+def subscribers(client: ControlClient, event: str) -> list[dict[str, Any]]:
+    """The active webhooks subscribed to ``event`` (the sender's own rule: any organization's)."""
+    hooks = client.get("/_mock/webhooks") or []
+    return [w for w in hooks if isinstance(w, dict) and w.get("active") and event in (w.get("events") or [])]
+
+
+@click.command(epilog=f"Exit status {EXIT_NO_SUBSCRIBER}: the event fired but no active webhook is subscribed to it, "
+               "so nothing is delivered (register one with `askara-mock listen` or `serve --webhook-url URL`).")
 @click.argument("event", type=click.Choice(EVENT_NAMES))
 @click.option("--count", default=1, show_default=True, type=click.IntRange(1, 1000), help="How many events.")
 @click.option("--document", default=None, help="document_synchronize: this document (default: the newest validated).")
@@ -191,21 +159,32 @@ def trigger(event: str, count: int, document: str | None, mock_url: str, as_json
     """Make the mock fire EVENT, as a clinician would in Askara."""
     if document and event != "document_synchronize":
         raise click.UsageError("--document only goes with document_synchronize.")
-    answers = trigger_event(ControlClient(mock_url), event, count, document)
+    client = ControlClient(mock_url)
+    hooks = subscribers(client, event)
+    answers = trigger_event(client, event, count, document)
     if as_json:
         print_json(answers)
-        return
-    resource = "note" if event == "new_note" else "document"
-    print_table(
-        f"Triggered {event} x{count}",
-        answers,
-        [
-            field(resource, f"{resource}.uuid"),
-            field("type", f"{resource}.type"),
-            ("patient", lambda a: _person(dig(a, f"{resource}.patient"))),
-            field("event", "event.event_id"),
-        ],
-    )
+    else:
+        resource = "note" if event == "new_note" else "document"
+        print_table(
+            f"Triggered {event} x{count}",
+            answers,
+            [
+                field(resource, f"{resource}.uuid"),
+                field("type", f"{resource}.type"),
+                ("patient", lambda a: _person(dig(a, f"{resource}.patient"))),
+                field("event", "event.event_id"),
+            ],
+        )
+    if not hooks:
+        note(
+            f"No active webhook is subscribed to {event}: the event fired, but nothing is delivered.\n"
+            f"Register one: run `{here('listen', mock_url)}` in another terminal, or start the mock with "
+            f"`{program()} serve --webhook-url URL`. (exit status {EXIT_NO_SUBSCRIBER})"
+        )
+        click.get_current_context().exit(EXIT_NO_SUBSCRIBER)
+    urls = ", ".join(str(w.get("url")) for w in hooks)
+    note(f"{event} goes to {len(hooks)} webhook(s): {urls}. `{here('deliveries', mock_url)}` shows the attempts.")
 
 
 def _person(patient: Any) -> str | None:
@@ -265,16 +244,56 @@ def failures(mock_url: str, as_json: bool) -> None:
         print_table(list_title("Failure queue", answer), items_of(answer), DELIVERY_COLUMNS, empty="empty")
 
 
-@click.command()
+def wait_for_redelivery(client: ControlClient, delivery_id: str, before: int, seconds: float) -> dict[str, Any]:
+    """Poll the delivery until an attempt of kind ``redeliver`` beyond the first ``before`` is
+    recorded (the receiver answered, or the attempt failed), at most ``seconds`` real seconds."""
+    deadline = time.monotonic() + seconds
+    pause = 0.02
+    while True:
+        record: dict[str, Any] = client.get(f"/_mock/deliveries/{delivery_id}")
+        if redelivery_attempt(record, before) is not None or time.monotonic() >= deadline:
+            return record
+        time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+        pause = min(pause * 2, 0.25)
+
+
+def redelivery_attempt(record: dict[str, Any], before: int) -> dict[str, Any] | None:
+    attempts = record.get("attempts") or []
+    return next((a for a in attempts[before:] if isinstance(a, dict) and a.get("kind") == "redeliver"), None)
+
+
+@click.command(epilog=f"Exit status {EXIT_STILL_PENDING}: the new attempt was not recorded within --wait seconds "
+               "(the record printed is the delivery as it stood then).")
 @click.argument("delivery_id")
+@click.option("--wait", "wait_seconds", default=15.0, show_default=True, type=click.FloatRange(min=0),
+              help="Real seconds to wait for the new attempt; 0 prints the mock's 'scheduled' answer at once.")
 @control_options
-def redeliver(delivery_id: str, mock_url: str, as_json: bool) -> None:
-    """Send delivery DELIVERY_ID again."""
-    answer = ControlClient(mock_url).post(f"/_mock/deliveries/{delivery_id}/redeliver")
-    if as_json:
-        print_json(answer)
+def redeliver(delivery_id: str, wait_seconds: float, mock_url: str, as_json: bool) -> None:
+    """Send delivery DELIVERY_ID again, and print it once the new attempt is recorded."""
+    client = ControlClient(mock_url)
+    answer = client.post(f"/_mock/deliveries/{delivery_id}/redeliver")
+    if wait_seconds == 0:
+        _show_delivery("Redelivery scheduled", answer, as_json)
+        return
+    before = int(dig(answer, "redelivery.attempts_before") or 0)
+    record = wait_for_redelivery(client, delivery_id, before, wait_seconds)
+    attempt = redelivery_attempt(record, before)
+    if attempt is None:
+        title = f"Redelivery of {delivery_id} still running after {wait_seconds:g} s"
     else:
-        print_table("Redelivery armed", [answer], DELIVERY_COLUMNS)
+        title = f"Redelivered {delivery_id}: attempt {attempt.get('n')} answered {_outcome(attempt)}"
+    _show_delivery(title, record, as_json)
+    if attempt is None:
+        note(f"`{here('deliveries', mock_url)}` shows the attempt once the receiver answers.")
+        click.get_current_context().exit(EXIT_STILL_PENDING)
+
+
+def _show_delivery(title: str, record: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print_json(record)
+        note(title)
+    else:
+        print_table(title, [record], DELIVERY_COLUMNS)
 
 
 @click.command()

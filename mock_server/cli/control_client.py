@@ -1,7 +1,9 @@
 """The control-API client the CLI commands share: one mock's ``/_mock`` calls, errors made readable.
 
-Exit status of a command that fails here: 1 the mock refused (its problem document is printed),
-3 the mock could not be reached.
+Exit statuses of the client commands (documented in ``askara-mock --help`` and the README):
+0 done, 1 the mock refused (its problem document is printed), 2 bad usage, 3 the mock could not
+be reached, 4 ``trigger``: no active webhook is subscribed to the event (it fired, nobody gets
+it), 5 ``redeliver``: the new attempt had not finished when the wait ran out.
 """
 
 from __future__ import annotations
@@ -11,9 +13,13 @@ from typing import Any
 import click
 import httpx
 
+from mock_server.cli.output import program
+
 DEFAULT_MOCK_URL = "http://127.0.0.1:8765"
 EXIT_MOCK_REFUSED = 1
 EXIT_UNREACHABLE = 3
+EXIT_NO_SUBSCRIBER = 4
+EXIT_STILL_PENDING = 5
 
 
 class MockRefused(click.ClickException):
@@ -49,7 +55,7 @@ class MockUnreachable(click.ClickException):
     def __init__(self, url: str, error: Exception) -> None:
         super().__init__(
             f"Cannot reach askara-mock at {url} ({type(error).__name__}: {error}).\n"
-            "Is it running? Start it with `askara-mock serve`, or point --mock-url / ASKARA_MOCK_URL at it."
+            f"Is it running? Start it with `{program()} serve`, or point --mock-url / ASKARA_MOCK_URL at it."
         )
 
 
@@ -60,11 +66,19 @@ class ControlClient:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
 
-    def call(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None) -> Any:
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
         url = self.base_url + path
         try:
             with httpx.Client(timeout=self.timeout) as http:
-                response = http.request(method, url, json=body, params=params)
+                response = http.request(method, url, json=body, params=params, headers=headers)
         except httpx.TransportError as exc:
             raise MockUnreachable(self.base_url, exc) from None
         if response.status_code >= 400:

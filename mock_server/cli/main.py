@@ -1,6 +1,7 @@
 """The ``askara-mock`` group: commands load lazily, so a client command never imports the server.
 
-``serve`` lives in :mod:`.serve`, the control-API clients in :mod:`.client`; commands of other
+``serve`` lives in :mod:`.serve`, the control-API clients in :mod:`.client`, the webhook receiver
+``listen`` in :mod:`.listen`, how they print in :mod:`.output`; commands of other
 packages (the conformance harness) join through the ``askara_mock.commands`` entry point, so
 this package never imports them by name.
 """
@@ -25,6 +26,7 @@ COMMANDS = {
     "redeliver": "mock_server.cli.client:redeliver",
     "fault": "mock_server.cli.client:fault",
     "credentials": "mock_server.cli.client:credentials",
+    "listen": "mock_server.cli.listen:listen",
 }
 """Command name -> ``module:attribute``; imported only when the command runs (or help lists it)."""
 
@@ -51,6 +53,9 @@ class LazyGroup(click.Group):
 @click.group(
     cls=LazyGroup,
     lazy=COMMANDS,
+    epilog="Exit status of the client commands: 0 done, 1 the mock refused (its problem is printed), 2 bad usage, "
+    "3 the mock cannot be reached, 4 trigger: no active webhook is subscribed to the event, 5 redeliver: the new "
+    "attempt had not finished within --wait. Output is plain lines when piped; --json prints JSON.",
     context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": "ASKARA_MOCK"},
 )
 @click.version_option(package_name="askara-mock")

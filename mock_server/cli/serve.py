@@ -6,11 +6,9 @@ from pathlib import Path
 
 import click
 import uvicorn
-from rich.console import Console
-from rich.table import Table
 
 from mock_server.app import create_app
-from mock_server.core.context import MockContext
+from mock_server.cli import banner
 from mock_server.core.errors import ConfigError
 from mock_server.core.settings import Settings
 from mock_server.core.vocabulary import CLOCK_MODES, RETRY_COUNTS, RETRY_READINGS
@@ -54,6 +52,10 @@ from mock_server.serving import tune_gc, uvicorn_config
 @click.option("--journal-limit", default=10_000, show_default=True, type=int)
 @click.option("--delivery-limit", default=10_000, show_default=True, type=int)
 @click.option("--access-log/--no-access-log", default=False, show_default=True)
+# -- webhooks at start and the banner (mock_server/cli/banner.py) --
+@click.option("--webhook-url", "webhook_urls", multiple=True, metavar="URL",
+              help="Register a webhook at URL for every event at start, as POST /webhooks would; repeat for several.")
+@click.option("--json", "as_json", is_flag=True, help="Print the banner as one line of JSON on stdout.")
 def serve(
     host: str,
     port: int,
@@ -80,8 +82,11 @@ def serve(
     journal_limit: int,
     delivery_limit: int,
     access_log: bool,
+    webhook_urls: tuple[str, ...],
+    as_json: bool,
 ) -> None:
-    """Serve the mock Askara API with seeded data (webhooks ready)."""
+    """Serve the mock Askara API with seeded data; deliveries go to the webhooks registered (--webhook-url,
+    `askara-mock listen`, or POST /webhooks)."""
     try:
         settings = Settings(
             host=host,
@@ -109,27 +114,11 @@ def serve(
             journal_limit=journal_limit,
             delivery_limit=delivery_limit,
             access_log=access_log,
+            webhook_urls=webhook_urls,
         )
+        app = create_app(settings)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
-    app = create_app(settings)
-    _banner(settings, app.state.mock)
+    banner.show(settings, app.state.mock, as_json=as_json)
     tune_gc()
     uvicorn.Server(uvicorn_config(app, settings)).run()
-
-
-def _banner(settings: Settings, context: MockContext) -> None:
-    table = Table(title="askara-mock", show_header=False, title_justify="left")
-    table.add_row("API", settings.base_url)
-    table.add_row("Web page", f"{settings.base_url}/_mock/ui")
-    table.add_row("OpenAPI", f"{settings.base_url}/openapi.json")
-    table.add_row("Client id", settings.client_id)
-    table.add_row("Client secret", context.client_secret)
-    table.add_row("Credentials", f"curl {settings.base_url}/_mock/credentials")
-    table.add_row("Clock", f"{settings.clock} (scale {settings.time_scale})")
-    table.add_row("State", settings.state_path or "in memory")
-    delays = ", ".join(f"{d:g} s" for d in settings.retry_delays)
-    table.add_row("Retries", f"{delays} read as {settings.retry_reading}, counted as {settings.retry_count}")
-    only = " (documented only)" if settings.documented_only else ""
-    table.add_row("Assumptions", f"curl {settings.base_url}/_mock/assumptions{only}")
-    Console(stderr=True).print(table)

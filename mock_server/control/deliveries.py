@@ -91,8 +91,16 @@ async def get_delivery(request: Request) -> Response:
 
 
 async def redeliver(request: Request) -> Response:
-    """``POST /_mock/deliveries/{id}/redeliver``: 202 now, the attempt runs in the background."""
-    return json_response(_sender(request).redeliver(request.path_params["delivery_id"]), 202)
+    """``POST /_mock/deliveries/{id}/redeliver``: 202 now, the attempt runs in the background.
+
+    The answer is the delivery as it stands (the new attempt is not in it yet) with
+    ``redelivery: {status: "scheduled", scheduled_at, attempts_before}``; the attempt is recorded
+    once the receiver has answered: ``GET /_mock/deliveries/{id}`` shows it (``askara-mock
+    redeliver`` waits for it)."""
+    sender = _sender(request)
+    record = sender.redeliver(request.path_params["delivery_id"])
+    scheduled = {"status": "scheduled", "scheduled_at": sender.clock.now(), "attempts_before": len(record["attempts"])}
+    return json_response({**record, "redelivery": scheduled}, 202)
 
 
 async def send_raw(request: Request) -> Response:

@@ -75,6 +75,9 @@ class Settings:
     """``retries``: one retry per delay after the first attempt; ``attempts``: as many attempts in all as delays."""
     batch_window: float = 0.0
     """Seconds of mock time a webhook gathers events into one delivery; 0 sends each alone."""
+    webhook_urls: tuple[str, ...] = ()
+    """``serve --webhook-url``: webhooks of the seeded organization for every event, registered at
+    start (and again after ``POST /_mock/reset``) as ``POST /webhooks`` would create them."""
 
     documented_only: bool = False
     """Serve only what Askara documents: invented operations answer as unknown routes, invented fields are left out."""
