@@ -15,7 +15,7 @@ from mock_server.core.context import MockContext
 from mock_server.core.settings import Settings
 from mock_server.domain.seed import seed_store
 from mock_server.faults.api import install as install_faults
-from mock_server.files import origin as files_origin
+from mock_server.files.origin import FilesOrigin
 from mock_server.sender.install import install as install_sender
 from mock_server.web import openapi
 from mock_server.web.handlers import exception_handlers
@@ -24,7 +24,7 @@ from mock_server.web.middleware import ApiMiddleware
 
 def build_routes() -> list[BaseRoute]:
     routes: list[BaseRoute] = []
-    for module in (oauth_endpoints, me, patients, documents, notes, webhooks, files_origin, openapi, control):
+    for module in (oauth_endpoints, me, patients, documents, notes, webhooks, openapi, control):
         routes.extend(module.routes())
     return routes
 
@@ -54,6 +54,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     app = Starlette(routes=build_routes(), lifespan=lifespan, exception_handlers=exception_handlers())  # type: ignore[arg-type]
     app.state.mock = context
+    # The files origin (pre-signed PDF links) is answered inside the journal, outside the API's routes.
+    app.add_middleware(FilesOrigin, context=context)
     app.add_middleware(ApiMiddleware, context=context)
     return app
 

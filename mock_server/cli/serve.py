@@ -14,13 +14,18 @@ from mock_server.core.context import MockContext
 from mock_server.core.errors import ConfigError
 from mock_server.core.settings import Settings
 from mock_server.core.vocabulary import CLOCK_MODES
-from mock_server.serving import tune_gc, uvicorn_config
+from mock_server.serving import bind_sockets, tune_gc, uvicorn_config
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind; loopback unless you mean it.")
 @click.option("--port", default=8765, show_default=True, type=int)
-@click.option("--public-url", default=None, help="Base URL written into PDF links (default http://HOST:PORT).")
+@click.option("--public-url", default=None, help="Base URL of the API in Hydra ids and /openapi.json "
+              "(default http://HOST:PORT).")
+@click.option("--files-port", default=None, type=int,
+              help="Port of the files origin, where pre-signed PDF links point (default PORT + 1).")
+@click.option("--files-public-url", default=None,
+              help="Base URL written into PDF links, scheme and host only (default http://HOST:FILES_PORT).")
 @click.option("--seed", default=1, show_default=True, type=int, help="Seed of every generated value.")
 @click.option("--clock", "clock_mode", type=click.Choice(CLOCK_MODES), default="real", show_default=True)
 @click.option("--time-scale", default=1.0, show_default=True, type=float, help="Real seconds per mock second.")
@@ -50,6 +55,8 @@ def serve(
     host: str,
     port: int,
     public_url: str | None,
+    files_port: int | None,
+    files_public_url: str | None,
     seed: int,
     clock_mode: str,
     time_scale: float,
@@ -76,6 +83,8 @@ def serve(
             host=host,
             port=port,
             public_url=public_url,
+            files_port=files_port,
+            files_public_url=files_public_url,
             seed=seed,
             clock=clock_mode,
             time_scale=time_scale,
@@ -98,15 +107,21 @@ def serve(
         )
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
+    try:
+        settings, sockets = bind_sockets(settings)
+    except OSError as exc:
+        raise click.UsageError(f"cannot listen on {host}:{port} and {host}:{settings.files_port}: {exc}") from None
     app = create_app(settings)
     _banner(settings, app.state.mock)
     tune_gc()
-    uvicorn.Server(uvicorn_config(app, settings)).run()
+    uvicorn.Server(uvicorn_config(app, settings)).run(sockets=sockets)
 
 
 def _banner(settings: Settings, context: MockContext) -> None:
     table = Table(title="askara-mock", show_header=False, title_justify="left")
     table.add_row("API", settings.base_url)
+    files = f"{settings.files_base_url}/{settings.files_bucket}/..."
+    table.add_row("Files (PDF links)", f"{files} (SigV4 pre-signed, {settings.files_region})")
     table.add_row("Web page", f"{settings.base_url}/_mock/ui")
     table.add_row("OpenAPI", f"{settings.base_url}/openapi.json")
     table.add_row("Client id", settings.client_id)

@@ -28,7 +28,7 @@ from mock_server.web.openapi.parts import (
     problem_responses,
     ref,
 )
-from mock_server.web.openapi.public import public_paths
+from mock_server.web.openapi.public import files_paths, public_paths
 
 __all__ = ["CONTROL_TAG", "build", "component_schemas", "routes"]
 
@@ -54,7 +54,7 @@ def build(settings: Settings) -> dict[str, Any]:
         },
         "servers": [{"url": base}],
         "tags": [{"name": CONTROL_TAG, "description": "askara-mock's control API (/_mock): not part of Askara."}],
-        "paths": {**public_paths(), **control_paths()},
+        "paths": {**public_paths(), **files_paths(settings), **control_paths()},
         "webhooks": {
             "delivery": {"post": {"summary": "What Askara posts to a registered webhook URL",
                                   "requestBody": {"required": True, "content": {"application/json": {
