@@ -44,7 +44,7 @@ QUERY_AUTH_PARAMS = (
     "X-Amz-SignedHeaders",
     "X-Amz-Signature",
 )
-_AMZ_DATE = re.compile(r"\d{8}T\d{6}Z")
+_AMZ_DATE = re.compile(r"[0-9]{8}T[0-9]{6}Z")
 _UNRESERVED = "-_.~"
 
 MISSING_PARAMS = (

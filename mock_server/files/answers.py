@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 XML = "application/xml"
-_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+_RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)")
 
 
 def request_headers() -> dict[str, str]:
@@ -65,9 +65,9 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None | str:
             return "unsatisfiable"
         return max(size - suffix, 0), size - 1
     first = int(first_text)
-    last = int(last_text) if last_text else size - 1
-    if last < first:
+    if last_text and int(last_text) < first:
         return None
+    last = int(last_text) if last_text else size - 1
     if first >= size:
         return "unsatisfiable"
     return first, min(last, size - 1)
