@@ -146,7 +146,8 @@ def test_the_host_header_is_signed(client: TestClient) -> None:
 REFUSALS = [
     # id, change to the link's query, status, code, words of the message
     ("no-query", "drop-all", 403, "AccessDenied", "Access Denied"),
-    ("no-signature", {"X-Amz-Signature": None}, 400, "AuthorizationQueryParametersError", "requires the X-Amz-Algorithm"),
+    ("no-signature", {"X-Amz-Signature": None}, 400, "AuthorizationQueryParametersError",
+     "requires the X-Amz-Algorithm"),
     ("no-expires", {"X-Amz-Expires": None}, 400, "AuthorizationQueryParametersError", "X-Amz-Expires parameters"),
     ("algorithm", {"X-Amz-Algorithm": "AWS4-HMAC-SHA1"}, 400, "AuthorizationQueryParametersError",
      'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"'),

@@ -29,8 +29,8 @@ from schemathesis.checks import (
 )
 
 from mock_server import create_app
-from mock_server.domain.documents import public_document
 from mock_server.core.tokens import KNOWN_SCOPES
+from mock_server.domain.documents import public_document
 from mock_server.web.openapi import CONTROL_TAG
 
 # One mock for the module: building the schema per test would cost more than the fuzzing. A bucket

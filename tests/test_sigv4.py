@@ -118,7 +118,8 @@ def test_path_encoding_matches_botocore(client: TestClient, frozen: datetime.dat
 
 
 def test_aws_documented_example() -> None:
-    """AWS's worked example of a pre-signed GET (S3 API reference, "Authenticating Requests: Using Query Parameters")."""
+    """AWS's worked example of a pre-signed GET (S3 API reference: "Authenticating Requests: Using Query
+    Parameters")."""
     example = Credentials("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "us-east-1")
     query = presign(example, method="GET", host="examplebucket.s3.amazonaws.com", path="/test.txt",
                     signed_at=parse_amz_date("20130524T000000Z") or 0, expires=86400)  # fmt: skip
