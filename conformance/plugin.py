@@ -2,8 +2,9 @@
 
 Fixtures:
 
-* ``askara_mock`` – a mock served by uvicorn on a free loopback port for the test (its ``url``,
-  ``settings``); options through ``@pytest.mark.askara_mock(**settings)``.
+* ``askara_mock`` – a mock served by uvicorn on free loopback ports for the test (its ``url``, the
+  ``files_url`` of the files origin its PDF links point to, ``settings``); options through
+  ``@pytest.mark.askara_mock(**settings)``.
 * ``askara_mock_client`` – a :class:`conformance.mockclient.MockClient` of that mock's control API.
 * ``askara_conformance`` – a function ``(target_url, scenarios=..., start=..., **options) -> RunResult``
   that runs scenarios against an integration with its own mock and returns the result;

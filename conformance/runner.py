@@ -43,6 +43,8 @@ class RunConfig:
     start: str | None = None
     mock_url: str | None = None
     mock_port: int | None = None
+    mock_files_port: int | None = None
+    """Port of the files origin (PDF links) with ``mock_port``; None: ``mock_port`` + 1. Without one: free ports."""
     mode: str = "webhook"
     signatures: bool = False
     timeout: float = 300.0
@@ -99,6 +101,7 @@ def _mock(config: RunConfig, seed: int) -> Iterator[str]:
         return
     settings = Settings(
         port=config.mock_port or 0,
+        files_port=config.mock_files_port,
         seed=seed,
         clock="real",
         rate_limit_interval=config.rate_limit_interval,

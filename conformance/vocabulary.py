@@ -22,6 +22,7 @@ CHECK_IDS: Final = (
     "unknown-events",
     "note-events",
     "honest-confirm",
+    "anonymous-download",
     "refresh-rotation",
     "pagination",
     "polling-interval",

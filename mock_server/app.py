@@ -17,7 +17,7 @@ from mock_server.core.context import MockContext
 from mock_server.core.settings import Settings
 from mock_server.domain.seed import seed_store
 from mock_server.faults.api import install as install_faults
-from mock_server.files import origin as files_origin
+from mock_server.files.origin import FilesOrigin
 from mock_server.sender.install import install as install_sender
 from mock_server.web import openapi
 from mock_server.web.handlers import exception_handlers
@@ -29,7 +29,7 @@ def build_routes(*, documented_only: bool = False) -> list[BaseRoute]:
     (``invented`` assumptions), which then answer as any unknown route does (404, or 405 with
     ``Allow`` when the path serves other methods)."""
     routes: list[BaseRoute] = []
-    for module in (oauth_endpoints, me, patients, documents, notes, webhooks, files_origin, openapi, control):
+    for module in (oauth_endpoints, me, patients, documents, notes, webhooks, openapi, control):
         routes.extend(module.routes())
     if documented_only:
         invented = invented_operations()
@@ -70,6 +70,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = build_routes(documented_only=settings.documented_only)
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=exception_handlers())  # type: ignore[arg-type]
     app.state.mock = context
+    # The files origin (pre-signed PDF links) is answered inside the journal, outside the API's routes.
+    app.add_middleware(FilesOrigin, context=context)
     app.add_middleware(ApiMiddleware, context=context)
     return app
 

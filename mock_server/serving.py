@@ -1,4 +1,9 @@
-"""Run a mock under uvicorn, in the foreground (CLI) or in a background thread (tests, harness)."""
+"""Run a mock under uvicorn, in the foreground (CLI) or in a background thread (tests, harness).
+
+One uvicorn server listens on two sockets: the API (``port``) and the files origin
+(``files_port``), so both share one app, one lifespan and one :class:`MockContext`; the app
+tells them apart by the local port of each connection (:mod:`mock_server.web.origins`).
+"""
 
 from __future__ import annotations
 
@@ -36,6 +41,32 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A bound TCP socket (port 0: a free one, read back with ``getsockname``); uvicorn listens on it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def bind_sockets(settings: Settings) -> tuple[Settings, list[socket.socket]]:
+    """The API and files sockets; a port of 0 is picked by the system and written back into the settings."""
+    api = bind_socket(settings.host, settings.port)
+    try:
+        files = bind_socket(settings.host, int(settings.files_port or 0))
+    except OSError:
+        api.close()
+        raise
+    ports = {"port": int(api.getsockname()[1]), "files_port": int(files.getsockname()[1])}
+    return settings.replace(**ports), [api, files]
+
+
 def uvicorn_config(app: Starlette, settings: Settings, **overrides: object) -> uvicorn.Config:
     options: dict[str, object] = {
         "host": settings.host,
@@ -63,6 +94,11 @@ class RunningMock:
         return f"http://{self.settings.host}:{self.settings.port}"
 
     @property
+    def files_url(self) -> str:
+        """Where the files origin listens (pre-signed PDF links point to ``settings.files_base_url``)."""
+        return f"http://{self.settings.host}:{self.settings.files_port}"
+
+    @property
     def context(self):  # type: ignore[no-untyped-def]
         return self.app.state.mock
 
@@ -76,12 +112,22 @@ class RunningMock:
 
 @contextmanager
 def serve_in_thread(settings: Settings | None = None, **config: object) -> Iterator[RunningMock]:
-    """Start ``create_app(settings)`` under uvicorn on a free port; stop it on exit."""
+    """Start ``create_app(settings)`` under uvicorn, API and files origin on free ports; stop it on exit.
+
+    ``pick_port=False`` keeps the settings' ports (a port of 0 is still picked). The sockets are
+    bound before the app is built, so the links it signs name the port really listened on.
+    """
     settings = settings or Settings()
     pick_port = bool(config.pop("pick_port", True))
-    if settings.port == 0 or pick_port:
-        settings = settings.replace(port=free_port(settings.host))
-    app = create_app(settings)
+    if pick_port:
+        settings = settings.replace(port=0, files_port=0)
+    settings, sockets = bind_sockets(settings)
+    try:
+        app = create_app(settings)
+    except BaseException:
+        for sock in sockets:
+            sock.close()
+        raise
     server = uvicorn.Server(uvicorn_config(app, settings, **config))
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     running = RunningMock(app, settings, server, threading.Thread())
@@ -93,7 +139,7 @@ def serve_in_thread(settings: Settings | None = None, **config: object) -> Itera
         running.server_loop = loop
 
         async def main() -> None:
-            serve_task = asyncio.ensure_future(server.serve())
+            serve_task = asyncio.ensure_future(server.serve(sockets=sockets))
             while not server.started and not serve_task.done():
                 await asyncio.sleep(0.005)
             started.set()
@@ -109,9 +155,15 @@ def serve_in_thread(settings: Settings | None = None, **config: object) -> Itera
     running.thread.start()
     started.wait(timeout=30)
     if not server.started:
-        raise RuntimeError(f"askara-mock did not start on {settings.host}:{settings.port}")
+        for sock in sockets:
+            sock.close()
+        raise RuntimeError(
+            f"askara-mock did not start on {settings.host}:{settings.port} (files {settings.files_port})"
+        )
     try:
         yield running
     finally:
         server.should_exit = True
         running.thread.join(timeout=10)
+        for sock in sockets:
+            sock.close()

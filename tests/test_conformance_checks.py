@@ -88,6 +88,7 @@ BROKEN = [
     ("never-confirm", "basics", "always-confirm", "got no POST /documents/{uuid}/status", "webhook", False),
     ("dishonest-confirm", "download-failure", "honest-confirm", "without a whole PDF download", "webhook", False),
     ("ignore-expiry", "expired-link", "expired-url", "never called GET /documents/", "webhook", False),
+    ("bearer-to-pdf-link", "basics", "anonymous-download", "sent an Authorization header", "webhook", False),
     ("no-refresh", "token-expiry", "token-refresh", "never refreshed", "webhook", False),
     ("reuse-refresh-token", "token-expiry", "refresh-rotation", "already spent", "webhook", False),
     ("hammer-429", "rate-limit", "rate-limit", "before Retry-After had elapsed", "webhook", False),

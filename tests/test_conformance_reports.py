@@ -225,7 +225,7 @@ def test_the_html_report_is_one_file_with_the_failure_and_the_timeline(failed_ru
     for value in (v for item in evidence for v in item.values() if isinstance(v, str)):
         assert value in failed_section  # the evidence, as text
     timeline = html.split("<h2>Timeline</h2>", 1)[1]
-    assert "POST /oauth2/token" in timeline and "GET /files/documents/" in timeline
+    assert "POST /oauth2/token" in timeline and "GET /askara-documents/" in timeline
     assert "dlv_" in timeline and "(harness)" in timeline
     assert timeline.count("<tr>") == len(failed_run.data["timeline"]) + 1
 
@@ -240,7 +240,7 @@ def test_the_terminal_shows_live_progress_and_the_summary_table(failed_run: Repo
         assert re.search(rf"│ {re.escape(check_id)}\s+│ (passed|failed|skipped)\s+│", table), check_id
     # Messages are shown as written, with the scenario they came from.
     assert "[basics] 2 of 2 delivered documents got no POST /documents/{uuid}/status" in table
-    assert re.search(r"^FAILED: 3 passed, 1 failed, 14 skipped in \d+\.\d s$", table, re.M)
+    assert re.search(r"^FAILED: 4 passed, 1 failed, 14 skipped in \d+\.\d s$", table, re.M)
     assert any(line.startswith("wrote ") and line.endswith("report.html") for line in lines)
 
 

@@ -42,7 +42,7 @@ def test_list_serves_verified_documents_with_patient_and_pdf(client: TestClient)
     for doc in docs:
         assert list(validator.iter_errors(doc)) == []
         assert doc["state"] == "verified" and doc["validatedAt"]
-        assert doc["pdf"]["url"].startswith("http://127.0.0.1:8765/files/documents/")
+        assert doc["pdf"]["url"].startswith("http://127.0.0.1:8766/askara-documents/")
         assert doc["pdf"]["fileName"].endswith(".pdf")
         assert set(doc["patient"]) >= {"uuid", "externalId", "firstName", "lastName"}
     assert _no_private_keys(docs)

@@ -181,7 +181,7 @@ def test_route_fault_reaches_oauth_and_downloads_but_not_control(client: TestCli
     inject(client, kind="route", path="/", status=502, count=3)
     assert client.get("/_mock/faults").status_code == 200
     assert client.post("/oauth2/token", json={"grant_type": "refresh_token"}).status_code == 502
-    assert client.get("/files/documents/x.pdf").status_code == 502
+    assert client.get("http://127.0.0.1:8766/askara-documents/x.pdf").status_code == 502  # the files origin
     assert client.get("/me").status_code == 502
     assert client.get("/_mock/faults").json() == []
 
@@ -335,7 +335,7 @@ def _document_event(client: TestClient, file_name: str = "letter.pdf") -> tuple[
         "uuid": str(uuid.uuid4()),
         "type": "referral_letter",
         "state": "verified",
-        "pdf": {"fileName": file_name, "url": "http://127.0.0.1:8765/files/fresh"},
+        "pdf": {"fileName": file_name, "url": "http://127.0.0.1:8766/askara-documents/fresh"},
     }
     event = ctx.emit("new_document", "document", document, user_id="u", organization_id="o")
     return document, event
@@ -345,12 +345,12 @@ def test_expired_link_rewrites_the_next_document_events(client: TestClient) -> N
     record = inject(client, kind="expired_link", count=1)
     document, event = _document_event(client)
     url = event["payload"]["metadata"]["document"]["pdf"]["url"]
-    assert url != "http://127.0.0.1:8765/files/fresh"
-    assert document["pdf"]["url"] == "http://127.0.0.1:8765/files/fresh"  # the resource is not mutated
+    assert url != "http://127.0.0.1:8766/askara-documents/fresh"
+    assert document["pdf"]["url"] == "http://127.0.0.1:8766/askara-documents/fresh"  # the resource is not mutated
     assert event["fault"] == record["id"]
     assert ctx_of(client).store.events.get(event["event_id"])["payload"]["metadata"]["document"]["pdf"]["url"] == url
     _, later = _document_event(client)
-    assert later["payload"]["metadata"]["document"]["pdf"]["url"] == "http://127.0.0.1:8765/files/fresh"
+    assert later["payload"]["metadata"]["document"]["pdf"]["url"] == "http://127.0.0.1:8766/askara-documents/fresh"
 
 
 def test_expired_link_skips_note_events(client: TestClient) -> None:

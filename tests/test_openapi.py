@@ -44,9 +44,27 @@ def test_every_public_route_is_documented(client: TestClient, document: dict) ->
 
 def test_every_documented_public_path_is_routed(client: TestClient, document: dict) -> None:  # type: ignore[type-arg]
     routed = {route.path for route in client.app.routes if isinstance(route, Route)}  # type: ignore[attr-defined]
-    public = {path for path, ops in document["paths"].items()
-              if not any(CONTROL_TAG in op.get("tags", []) for op in ops.values() if isinstance(op, dict))}
+    public = {path for path, ops in document["paths"].items() if "servers" not in ops
+              and not any(CONTROL_TAG in op.get("tags", []) for op in ops.values() if isinstance(op, dict))}
     assert public <= routed, public - routed
+
+
+def test_the_files_origin_is_a_server_of_its_own(client: TestClient, document: dict) -> None:  # type: ignore[type-arg]
+    """The PDF path is no API route: it lives on the files origin, with the S3 query signature required."""
+    settings = client.app.state.mock.settings  # type: ignore[attr-defined]
+    own = {path: item for path, item in document["paths"].items() if "servers" in item}
+    assert list(own) == [f"/{settings.files_bucket}/{{document_uuid}}/{{file_name}}"]
+    item = next(iter(own.values()))
+    assert item["servers"] == [{"url": settings.files_base_url, "description": item["servers"][0]["description"]}]
+    assert settings.files_base_url == "http://127.0.0.1:8766"
+    assert set(item) == {"servers", "get", "head"}
+    required = {p["name"] for p in item["get"]["parameters"] if p.get("required") and p["in"] == "query"}
+    assert required == {"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders",
+                        "X-Amz-Signature"}
+    assert item["get"]["security"] == []
+    assert "application/xml" in item["get"]["responses"]["403"]["content"]
+    routed = {route.path for route in client.app.routes if isinstance(route, Route)}  # type: ignore[attr-defined]
+    assert not any(path.startswith(("/files", "/" + settings.files_bucket)) for path in routed)
 
 
 def test_components_come_from_the_schema_files(document: dict) -> None:  # type: ignore[type-arg]

@@ -5,12 +5,15 @@ problem document. schemathesis generates valid and invalid requests from the Ope
 mock serves, so the same run also checks that the document tells the truth about the answers
 (status codes, content types, response bodies, ``Allow`` on 405). The control API (``/_mock``) is
 not Askara's surface: it gets its own mock and only the no-5xx and problem-document checks, and
-``POST /_mock/faults`` is left out because it injects 5xx on purpose.
+``POST /_mock/faults`` is left out because it injects 5xx on purpose. The files origin (pre-signed
+PDF links) is a server of its own in the document; it is fuzzed without the bearer token (S3 refuses a
+second auth mechanism), with random and with valid signatures.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import schemathesis
 from conftest import make_settings
@@ -27,6 +30,7 @@ from schemathesis.checks import (
 
 from mock_server import create_app
 from mock_server.core.tokens import KNOWN_SCOPES
+from mock_server.domain.documents import public_document
 from mock_server.web.openapi import CONTROL_TAG
 
 # One mock for the module: building the schema per test would cost more than the fuzzing. A bucket
@@ -39,14 +43,16 @@ def _load(app: Any, **config: Any) -> schemathesis.BaseSchema:
     return schemathesis.openapi.from_asgi("/openapi.json", app, config=schemathesis.Config.from_dict(config))
 
 
-SCHEMA = _load(APP).exclude(tag=CONTROL_TAG)
+CTX = APP.state.mock
+FILES_PATH = f"/{CTX.settings.files_bucket}/{{document_uuid}}/{{file_name}}"
+SCHEMA = _load(APP).exclude(tag=CONTROL_TAG).exclude(path=FILES_PATH)
 # Without a token every answer is the same 401: the coverage phase's hundreds of boundary cases add nothing.
 NO_TOKEN_SCHEMA = _load(APP, phases={"coverage": {"enabled": False}}).exclude(tag=CONTROL_TAG)
-CTX = APP.state.mock
+FILES_SCHEMA = _load(APP).include(path=FILES_PATH)
 DOCUMENT = SCHEMA.raw_schema
 PROBLEM_TYPES = ("application/problem+json", "application/ld+json")
 # Endpoints with an error format of their own: RFC 6749 JSON, HTML pages for the browser, S3-like XML.
-OWN_ERROR_FORMATS = ("/oauth2/", "/authorize", "/device", "/files/")
+OWN_ERROR_FORMATS = ("/oauth2/", "/authorize", "/device", f"/{CTX.settings.files_bucket}/")
 SECURED = {
     (path, method.upper())
     for path, item in DOCUMENT["paths"].items()
@@ -146,6 +152,32 @@ def test_existing_resources_answer_every_input_without_5xx(case: schemathesis.Ca
     collection = "/" + case.operation.path.split("/")[1]
     case.path_parameters["uuid"] = _new_webhook() if collection == "/webhooks" else KNOWN[collection]
     case.call_and_validate(headers=TOKEN, checks=CHECKS)
+
+
+# -- the files origin: S3's answers, never a 5xx, and what the document says ---------------------
+
+
+@FILES_SCHEMA.parametrize()
+@FUZZ
+def test_files_origin_answers_every_input_without_5xx(case: schemathesis.Case) -> None:
+    assert case.operation.base_url == CTX.settings.files_base_url
+    case.call_and_validate(checks=CHECKS)
+
+
+def _valid_link() -> tuple[dict[str, str], dict[str, str]]:
+    """Path parameters and query of a real link (the manual clock keeps it valid for the whole module)."""
+    url = public_document(CTX, CTX.store.documents.values()[0])["pdf"]["url"]
+    _, _, document_uuid, file_name = urlsplit(url).path.split("/")
+    return {"document_uuid": document_uuid, "file_name": file_name}, dict(parse_qsl(urlsplit(url).query))
+
+
+@_load(APP).include(path=FILES_PATH, method="GET").parametrize()
+@FUZZ
+def test_a_valid_link_answers_every_range(case: schemathesis.Case) -> None:
+    case.path_parameters, case.query = _valid_link()
+    response = case.call_and_validate(checks=CHECKS)
+    if case.method.upper() == "GET":  # the coverage phase also tries other methods: 405, checked above
+        assert response.status_code in (200, 206, 416), response.text
 
 
 # -- without a token ---------------------------------------------------------------------------

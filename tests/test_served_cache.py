@@ -16,6 +16,7 @@ from conftest import access_token
 from starlette.testclient import TestClient
 
 from mock_server import domain
+from mock_server.core.sigv4 import parse_amz_date
 from mock_server.core.store import Backend, Table
 
 ALL = "read:documents write:document_integrations"
@@ -30,7 +31,9 @@ def _auth(client: TestClient) -> dict[str, str]:
 
 
 def _expiry(doc: dict[str, Any]) -> int:
-    return int(parse_qs(urlsplit(doc["pdf"]["url"]).query)["expires"][0])
+    """X-Amz-Date + X-Amz-Expires of the document's link, in epoch seconds."""
+    query = parse_qs(urlsplit(doc["pdf"]["url"]).query)
+    return int(parse_amz_date(query["X-Amz-Date"][0]) or 0) + int(query["X-Amz-Expires"][0])
 
 
 def _uncached(client: TestClient, path: str, headers: dict[str, str]) -> bytes:
@@ -60,18 +63,18 @@ def test_links_follow_the_clock(client: TestClient) -> None:
     headers, ctx = _auth(client), _ctx(client)
     ttl = ctx.settings.pdf_url_ttl
     before = client.get("/documents", headers=headers).json()
-    assert {_expiry(d) for d in before} == {math.ceil(ctx.clock.now() + ttl)}
+    assert {_expiry(d) for d in before} == {math.floor(ctx.clock.now()) + ttl}
     ctx.clock.advance(0.4)
     same_second = client.get("/documents", headers=headers).json()
-    assert {_expiry(d) for d in same_second} == {math.ceil(ctx.clock.now() + ttl)}
+    assert {_expiry(d) for d in same_second} == {math.floor(ctx.clock.now()) + ttl}
     ctx.clock.advance(ttl)
     headers = _auth(client)  # the first token expired too
     after = client.get("/documents", headers=headers).json()
-    assert {_expiry(d) for d in after} == {math.ceil(ctx.clock.now() + ttl)}
+    assert {_expiry(d) for d in after} == {math.floor(ctx.clock.now()) + ttl}
     assert client.get(before[0]["pdf"]["url"]).status_code == 403  # the old link expired on the mock clock
     assert client.get(after[0]["pdf"]["url"]).status_code == 200
     single = client.get(f"/documents/{after[0]['uuid']}", headers=headers).json()
-    assert _expiry(single) == math.ceil(ctx.clock.now() + ttl)
+    assert _expiry(single) == math.floor(ctx.clock.now()) + ttl
 
 
 def test_status_reports_show_at_once(client: TestClient) -> None:

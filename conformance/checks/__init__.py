@@ -22,6 +22,7 @@ ORDER = (
     "unknown-events",
     "note-events",
     "honest-confirm",
+    "anonymous-download",
     "refresh-rotation",
     "pagination",
     "polling-interval",

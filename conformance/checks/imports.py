@@ -1,4 +1,4 @@
-"""Checks on the import itself: every document confirmed, honestly, with links renewed."""
+"""Checks on the import itself: every document confirmed, honestly, with links renewed and downloaded anonymously."""
 
 from __future__ import annotations
 
@@ -119,3 +119,31 @@ def expired_url(observation: Observation) -> tuple[Status, str, list[dict[str, A
     if problems:
         return "failed", problems[0]["problem"], problems
     return "passed", f"{len(documents)} expired links renewed and imported", []
+
+
+@check("anonymous-download", "PDF links are downloaded without an Authorization header (they are signed already)")
+def anonymous_download(observation: Observation) -> tuple[Status, str, list[dict[str, Any]]]:
+    downloads = observation.downloads()
+    if not downloads:
+        return skip("no PDF link was downloaded in this scenario")
+    sent = [d for d in downloads if d.get("authorization_header")]
+    if sent:
+        scheme = sent[0]["authorization_header"]
+        refused = [d for d in sent if d.get("download_error") == "InvalidArgument"]
+        return (
+            "failed",
+            f"{len(sent)} of {len(downloads)} PDF downloads sent an Authorization header ({scheme}) with the "
+            f"pre-signed link ({len(refused)} answered 400 InvalidArgument \"Only one auth mechanism allowed\", as "
+            "S3 answers): download pdf.url with no Authorization header, through an HTTP client without a default "
+            "auth header; the token must not leave the API host",
+            [
+                {
+                    "document": d.get("document_uuid"),
+                    "status": d.get("status"),
+                    "error": d.get("download_error"),
+                    "authorization": d.get("authorization_header"),
+                }
+                for d in sent
+            ],
+        )
+    return "passed", f"{len(downloads)} PDF downloads, none with an Authorization header", []

@@ -8,7 +8,6 @@ resource; every report is kept for the control API.
 
 from __future__ import annotations
 
-import math
 import time
 import uuid
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from mock_server.core.errors import NotFound
 from mock_server.core.store import Record
 from mock_server.domain.datagen import now_int
 from mock_server.domain.documents import public_document
+from mock_server.domain.links import signing_second
 from mock_server.web.collections import CollectionSpec, collection_response, item_response, path_uuid
 from mock_server.web.http import read_json
 
@@ -83,10 +83,10 @@ async def list_documents(request: Request) -> Response:
     ctx: MockContext = request.app.state.mock
     organization = _organization_of(ctx, token.user_id)
     # One expiry for the whole page, fixed before the cache lookup: the body cached for this
-    # second holds exactly the links a fresh build would sign now. Any write to the documents
+    # signing second holds exactly the links a fresh build would sign now. Any write to the documents
     # table (a status report, the control API) bumps its version and so misses the cache.
     expires = ctx.clock.now() + ctx.settings.pdf_url_ttl
-    key = (organization, ctx.store.documents.version, math.ceil(expires))
+    key = (organization, ctx.store.documents.version, signing_second(ctx, expires))
     shape = served_form(request.scope, DOCUMENT_EXTRA_FIELDS, ctx.settings.documented_only)
     return collection_response(
         request,

@@ -34,6 +34,7 @@ def describe(settings: Settings, context: MockContext) -> dict[str, Any]:
     base = settings.base_url
     return {
         "api_url": base,
+        "files_url": f"{settings.files_base_url}/{settings.files_bucket}",
         "mock_url": local_url(settings),
         "ui_url": f"{base}/_mock/ui",
         "openapi_url": f"{base}/openapi.json",
@@ -65,6 +66,7 @@ def show(settings: Settings, context: MockContext, *, as_json: bool = False) -> 
         "askara-mock",
         [
             ("API", info["api_url"]),
+            ("Files (PDF links)", f"{info['files_url']}/... (SigV4 pre-signed, {settings.files_region})"),
             ("Web page", info["ui_url"]),
             ("OpenAPI", info["openapi_url"]),
             ("Client id", info["client_id"]),

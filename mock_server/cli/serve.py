@@ -12,13 +12,18 @@ from mock_server.cli import banner
 from mock_server.core.errors import ConfigError
 from mock_server.core.settings import Settings
 from mock_server.core.vocabulary import CLOCK_MODES, RETRY_COUNTS, RETRY_READINGS
-from mock_server.serving import tune_gc, uvicorn_config
+from mock_server.serving import bind_sockets, tune_gc, uvicorn_config
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind; loopback unless you mean it.")
 @click.option("--port", default=8765, show_default=True, type=int)
-@click.option("--public-url", default=None, help="Base URL written into PDF links (default http://HOST:PORT).")
+@click.option("--public-url", default=None, help="Base URL of the API in Hydra ids and /openapi.json "
+              "(default http://HOST:PORT).")
+@click.option("--files-port", default=None, type=int,
+              help="Port of the files origin, where pre-signed PDF links point (default PORT + 1).")
+@click.option("--files-public-url", default=None,
+              help="Base URL written into PDF links, scheme and host only (default http://HOST:FILES_PORT).")
 @click.option("--seed", default=1, show_default=True, type=int, help="Seed of every generated value.")
 @click.option("--clock", "clock_mode", type=click.Choice(CLOCK_MODES), default="real", show_default=True)
 @click.option("--time-scale", default=1.0, show_default=True, type=float, help="Real seconds per mock second.")
@@ -60,6 +65,8 @@ def serve(
     host: str,
     port: int,
     public_url: str | None,
+    files_port: int | None,
+    files_public_url: str | None,
     seed: int,
     clock_mode: str,
     time_scale: float,
@@ -92,6 +99,8 @@ def serve(
             host=host,
             port=port,
             public_url=public_url,
+            files_port=files_port,
+            files_public_url=files_public_url,
             seed=seed,
             clock=clock_mode,
             time_scale=time_scale,
@@ -116,9 +125,16 @@ def serve(
             access_log=access_log,
             webhook_urls=webhook_urls,
         )
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    try:
+        settings, sockets = bind_sockets(settings)
+    except OSError as exc:
+        raise click.UsageError(f"cannot listen on {host}:{port} and {host}:{settings.files_port}: {exc}") from None
+    try:
         app = create_app(settings)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
     banner.show(settings, app.state.mock, as_json=as_json)
     tune_gc()
-    uvicorn.Server(uvicorn_config(app, settings)).run()
+    uvicorn.Server(uvicorn_config(app, settings)).run(sockets=sockets)

@@ -250,6 +250,35 @@ NOTE_AUDIO_FIELD = assumption(
 
 # -- Files: pre-signed links and the files origin -----------------------------------------------
 
+FILES_BUCKET = assumption(
+    "files-bucket",
+    "PDF links point to the bucket askara-documents, on a host of its own (the files origin).",
+    source="our guess; Askara's guide says only that the link is pre-signed, and its stack stores files on AWS S3",
+    leniency="equal",
+    verify="nothing: treat pdf.url as opaque (never build, parse or rewrite it, never add headers to it)",
+)
+FILES_REGION = assumption(
+    "files-region",
+    "Links are signed for region eu-west-3 (X-Amz-Credential .../eu-west-3/s3/aws4_request).",
+    source="our guess (Paris, for a French medical-data host); S3 signs each link for its bucket's region",
+    leniency="equal",
+    verify="nothing: the region is part of an opaque link",
+)
+FILES_PATH_STYLE = assumption(
+    "files-path-style",
+    "Links are path-style (http://host/bucket/key), not virtual-hosted (http://bucket.host/key).",
+    source="our guess; a loopback mock has no bucket subdomains, and S3 answers both styles alike",
+    leniency="equal",
+    verify="that your HTTP client sends the link's host and path unchanged (the signature covers both)",
+)
+FILES_OBJECT_METADATA = assumption(
+    "files-object-metadata",
+    "The PDF object is stored with Content-Type application/pdf and no Content-Disposition.",
+    source="our guess at how Askara uploads the file; S3 serves the metadata given at upload",
+    leniency="equal",
+    verify="nothing to rely on: check the body (%PDF- ... %%EOF) and take the file name from pdf.fileName",
+)
+
 # (end of Files)
 
 # -- Webhooks and the sender --------------------------------------------------------------------

@@ -21,7 +21,7 @@ from mock_server.core.assumptions import AssumptionUsage
 from mock_server.core.clock import Clock, Timers
 from mock_server.core.errors import ConfigError
 from mock_server.core.ratelimit import RateLimiter
-from mock_server.core.secrets import new_webhook_secret, persisted
+from mock_server.core.secrets import access_key_id, new_s3_secret, new_webhook_secret, persisted
 from mock_server.core.settings import Settings
 from mock_server.core.store import Record, SqliteBackend, Store
 from mock_server.core.tokens import TokenService
@@ -71,12 +71,12 @@ class MockContext:
         self.clock = _make_clock(settings, self.store)
         self.timers = Timers(self.clock)
         self.clock.on_advance(self._remember_clock)
-        self.client_secret = settings.client_secret or persisted(
-            self.store, "client_secret", secrets.token_urlsafe(32)
-        )
+        self.client_secret = settings.client_secret or persisted(self.store, "client_secret", secrets.token_urlsafe(32))
         self.url_signing_secret = settings.url_signing_secret or persisted(
-            self.store, "url_signing_secret", secrets.token_hex(32)
+            self.store, "url_signing_secret", new_s3_secret()
         )
+        """The secret access key of the S3 key that signs PDF links (SigV4)."""
+        self.s3_access_key_id = access_key_id(self.url_signing_secret)
         self.webhook_secret = settings.webhook_secret
         self.tokens = TokenService(settings, self.clock, self.store)
         self.rate_limiter = RateLimiter(settings, self.clock)

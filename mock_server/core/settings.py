@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from mock_server.core.errors import ConfigError
 from mock_server.core.vocabulary import RETRY_COUNTS, RETRY_READINGS
@@ -19,7 +21,15 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8765
     public_url: str | None = None
-    """Base URL written into PDF links and Hydra ids; defaults to http://host:port."""
+    """Base URL of the API written into Hydra ids and the OpenAPI document; defaults to http://host:port."""
+    files_port: int | None = None
+    """Port of the files origin (where pre-signed PDF links point); None: the API port + 1."""
+    files_public_url: str | None = None
+    """Base URL written into PDF links (scheme and host only); defaults to http://host:files_port."""
+    files_bucket: str = "askara-documents"
+    """The S3 bucket of the PDFs, first segment of a link's path (our guess: assumption ``files-bucket``)."""
+    files_region: str = "eu-west-3"
+    """The region links are signed for (our guess, Paris: assumption ``files-region``)."""
 
     seed: int = 1
     seed_patients: int = 8
@@ -38,7 +48,7 @@ class Settings:
     signing_key_pem: str | None = None
     """RS256 private key for access tokens (PEM); None: a fresh key per start."""
     url_signing_secret: str | None = None
-    """HMAC key for pre-signed PDF links; None: random per start."""
+    """Secret access key signing the PDF links (SigV4); None: random per start. The key id derives from it."""
     auto_approve: bool = False
     """Skip the consent page of GET /authorize (headless use)."""
 
@@ -85,8 +95,10 @@ class Settings:
     state_path: str | None = None
     access_log: bool = False
     extra: dict[str, object] = field(default_factory=dict)
+    _files_port_given: bool = field(default=False, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        self._check_files_origin()
         if self.clock not in CLOCK_MODES:
             raise ConfigError(f"clock must be one of {', '.join(CLOCK_MODES)}; got {self.clock!r}")
         if self.time_scale <= 0:
@@ -111,13 +123,45 @@ class Settings:
         if not self.redirect_uris:
             raise ConfigError("at least one redirect URI must be registered")
 
+    def _check_files_origin(self) -> None:
+        object.__setattr__(self, "_files_port_given", self.files_port is not None)
+        if self.files_port is None:
+            object.__setattr__(self, "files_port", self.port + 1 if self.port else 0)
+        if not 0 <= int(self.files_port or 0) <= 65535:
+            raise ConfigError(f"files_port must be a TCP port (0-65535); got {self.files_port!r}")
+        if self.port and self.files_port == self.port:
+            raise ConfigError(f"the files origin needs a port of its own; files_port and port are both {self.port}")
+        if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", self.files_bucket):
+            raise ConfigError(
+                f"files_bucket must be an S3 bucket name (3-63 of a-z 0-9 . -); got {self.files_bucket!r}"
+            )
+        if not re.fullmatch(r"[a-z0-9-]{1,32}", self.files_region):
+            raise ConfigError(f"files_region must look like an AWS region (e.g. eu-west-3); got {self.files_region!r}")
+        if self.files_public_url is not None:
+            parts = urlsplit(self.files_public_url)
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/") or parts.query:
+                raise ConfigError(
+                    "files_public_url must be scheme and host only (e.g. http://files.example:8766), "
+                    f"path-style links add the bucket; got {self.files_public_url!r}"
+                )
+            if self.public_url and urlsplit(self.public_url).netloc == parts.netloc:
+                raise ConfigError(f"the files origin needs a host or port of its own; both URLs are {parts.netloc}")
+
     @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def files_base_url(self) -> str:
+        """Where PDF links point: the files origin, as clients reach it."""
+        return (self.files_public_url or f"http://{self.host}:{self.files_port}").rstrip("/")
 
     @property
     def rate_limit_enabled(self) -> bool:
         return self.rate_limit_capacity > 0
 
     def replace(self, **changes: object) -> Settings:
+        """A copy with ``changes``; a files port that was derived from the port follows a new port."""
+        if "port" in changes and "files_port" not in changes and not self._files_port_given:
+            changes["files_port"] = None
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]

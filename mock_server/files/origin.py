@@ -1,119 +1,160 @@
-"""The files origin: serves the PDF a pre-signed link points to, answering as object storage does.
+"""The files origin: answers pre-signed S3 GET links for the documents' PDFs, as S3 does.
 
-Askara's guide only says the PDF URL is "pre-signed and valid for 1 hour". Integrations meet
-such links on S3-compatible storage, so the mock answers the way S3 does: the link carries its
-expiry and an HMAC over path and expiry, needs no bearer token, and a stale or tampered link
-gets a 403 with an XML ``<Error>`` body, never a JSON problem. Expiry is judged on the mock
-clock, so ``clock.advance(3601)`` turns every link already handed out into a 403.
+It listens on a port of its own (``files_port``; :mod:`mock_server.web.origins` tells which
+origin a request reached) and serves only the bucket's objects: every API path is a 404 there,
+and the PDF is no route of the API. A request must carry a valid SigV4 query signature
+(:mod:`mock_server.core.sigv4`, judged on the mock clock) and no ``Authorization`` header:
+S3 refuses two auth mechanisms at once, which is how an integration whose HTTP session sends
+its bearer token everywhere fails in production. Answers are S3's: XML ``<Error>`` documents,
+``ETag``, ``Last-Modified``, ``Accept-Ranges: bytes`` and ``Range`` requests (206 / 416).
+Download faults (``ctx.download_fault``) act here; the middleware journals every request as a
+``download`` and never rate-limits one.
 """
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import inspect
-import uuid
-from datetime import UTC, datetime
 from typing import Any
-from xml.sax.saxutils import escape
 
-from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mock_server.core.assumptions import rely
 from mock_server.core.context import MockContext
-from mock_server.domain.links import PATH_PREFIX, link_status
+from mock_server.core.sigv4 import Refusal, SignedRequest, judge, parse_query
+from mock_server.core.store import Record
+from mock_server.domain.links import credentials
 from mock_server.domain.pdf import render_document_pdf
+from mock_server.files.answers import TruncatedResponse, byte_range, request_headers, s3_error
+from mock_server.web.origins import reached_files
 
-XML = "application/xml"
-_MESSAGES = {
-    "AccessDenied": "Request has expired",
-    "SignatureDoesNotMatch": (
-        "The request signature we calculated does not match the signature you provided. "
-        "Check your key and signing method."
-    ),
-    "NoSuchKey": "The specified key does not exist.",
-    "InternalError": "We encountered an internal error. Please try again.",
-    "SlowDown": "Please reduce your request rate.",
+ALLOWED_METHODS = ("GET", "HEAD")
+_FAULT_ERRORS = {
+    "error": (500, "InternalError", "We encountered an internal error. Please try again."),
+    "error_503": (503, "SlowDown", "Please reduce your request rate."),
 }
 
 
-def routes() -> list[BaseRoute]:
-    return [Route(PATH_PREFIX + "/{document_uuid}/{file_name}", download, methods=["GET"])]
+class FilesOrigin:
+    """ASGI layer: a request that reached the files origin is answered here; any other goes on to the API."""
+
+    def __init__(self, app: ASGIApp, context: MockContext) -> None:
+        self.app = app
+        self.context = context
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not reached_files(scope, self.context.settings):
+            await self.app(scope, receive, send)
+            return
+        response = await serve(self.context, scope)
+        await response(scope, receive, send)
 
 
-async def download(request: Request) -> Response:
-    """Serve the PDF of a pre-signed link; no bearer token is needed (or looked at)."""
-    ctx: MockContext = request.app.state.mock
-    document_uuid = request.path_params["document_uuid"]
-    note = request.scope.setdefault("askara.note", {})
-    note.update({"document_uuid": document_uuid, "download_bytes": 0, "download_complete": False})
-    path = request.url.path
-    expires = request.query_params.get("expires")
-    status = link_status(ctx, path, expires, request.query_params.get("signature"))
-    if status != "ok":
-        note["download_error"] = status
-        extra = None
-        if status == "AccessDenied" and expires:
-            extra = {"Expires": _amz_time(int(expires)), "ServerTime": _amz_time(ctx.clock.now())}
-        return s3_error(403, status, resource=path, extra=extra)
+def _headers(scope: Scope) -> dict[str, list[str]]:
+    headers: dict[str, list[str]] = {}
+    for name, value in scope["headers"]:
+        headers.setdefault(name.decode("latin-1").lower(), []).append(value.decode("latin-1"))
+    return headers
+
+
+async def serve(ctx: MockContext, scope: Scope) -> Response:
+    """One request to the files origin, answered as S3 answers a GET/HEAD Object through a pre-signed URL."""
+    note: dict[str, Any] = scope.setdefault("askara.note", {})
+    headers = _headers(scope)
+    method: str = scope["method"]
+    head = method == "HEAD"
+    if "authorization" in headers:
+        # The scheme only: the journal says a token was sent, never which.
+        note["authorization_header"] = headers["authorization"][0].partition(" ")[0][:32]
+
+    def refuse(status: int, code: str, message: str, *extra: tuple[str, str], **options: Any) -> Response:
+        note["download_error"] = code
+        note.setdefault("download_bytes", 0)
+        note.setdefault("download_complete", False)
+        return s3_error(status, code, message, extra, head=head, **options)
+
+    path: str = scope["path"]
+    bucket, _, key = path.lstrip("/").partition("/")
+    if bucket != ctx.settings.files_bucket:
+        if not bucket:
+            return refuse(403, "AccessDenied", "Access Denied")
+        return refuse(404, "NoSuchBucket", "The specified bucket does not exist", ("BucketName", bucket))
+    rely(scope, "files-bucket")
+    rely(scope, "files-region")
+    rely(scope, "files-path-style")
+    if method not in ALLOWED_METHODS:
+        return refuse(405, "MethodNotAllowed", "The specified method is not allowed against this resource.",
+                      ("Method", method), ("ResourceType", "OBJECT" if key else "BUCKET"),
+                      headers={"Allow": ", ".join(ALLOWED_METHODS)})  # fmt: skip
+    document_uuid, _, file_name = key.partition("/")
+    if document_uuid:
+        note["document_uuid"] = document_uuid
+    note.update({"download_bytes": 0, "download_complete": False})
+    query = parse_query(scope.get("query_string", b"").decode("latin-1"))
+    creds = credentials(ctx)
+    verdict = judge(SignedRequest(method, path, query, headers), {creds.key_id: creds}, ctx.clock.now())
+    if isinstance(verdict, Refusal) or verdict is None:
+        refusal = verdict or Refusal(403, "AccessDenied", "Access Denied")
+        return refuse(refusal.status, refusal.code, refusal.message, *refusal.extra)
+    if not key:
+        return refuse(403, "AccessDenied", "Access Denied")  # listing the bucket is not granted to this key
     doc = ctx.store.documents.get(document_uuid)
-    if doc is None or doc.get("pdf", {}).get("fileName") != request.path_params["file_name"]:
-        note["download_error"] = "NoSuchKey"
-        return s3_error(404, "NoSuchKey", resource=path, extra={"Key": path.removeprefix("/")})
+    if doc is None or not file_name or doc.get("pdf", {}).get("fileName") != file_name:
+        return refuse(404, "NoSuchKey", "The specified key does not exist.", ("Key", key))
+    return await _object(ctx, scope, doc, headers, note, refuse)
+
+
+async def _object(
+    ctx: MockContext, scope: Scope, doc: Record, headers: dict[str, list[str]], note: dict[str, Any], refuse: Any
+) -> Response:
+    rely(scope, "files-object-metadata")
     body = render_document_pdf(ctx, doc)
-    outcome = await _fault_outcome(ctx, document_uuid)
-    if outcome in ("error", "error_503"):
-        note["download_error"] = "fault"
+    outcome = await _fault_outcome(ctx, doc["uuid"])
+    if outcome in _FAULT_ERRORS:
         note["fault"] = outcome
-        if outcome == "error_503":
-            return s3_error(503, "SlowDown", resource=path)
-        return s3_error(500, "InternalError", resource=path)
-    headers = {
-        "Content-Disposition": f'attachment; filename="{doc["pdf"]["fileName"]}"',
+        return refuse(*_FAULT_ERRORS[outcome])
+    size = len(body)
+    answer = {
+        **request_headers(),
+        "Content-Type": "application/pdf",
         "ETag": '"' + hashlib.md5(body, usedforsecurity=False).hexdigest() + '"',
-        "Accept-Ranges": "none",
+        "Last-Modified": email.utils.formatdate(_modified(doc), usegmt=True),
+        "Accept-Ranges": "bytes",
     }
+    range_header = (headers.get("range") or [None])[0]
+    wanted = byte_range(range_header, size)
+    if wanted == "unsatisfiable":
+        note["download_range"] = range_header
+        return refuse(416, "InvalidRange", "The requested range is not satisfiable",
+                      ("RangeRequested", str(range_header)), ("ActualObjectSize", str(size)),
+                      headers={"Content-Range": f"bytes */{size}"})  # fmt: skip
+    status = 200
+    if isinstance(wanted, tuple):
+        first, last = wanted
+        status, body = 206, body[first : last + 1]
+        answer["Content-Range"] = f"bytes {first}-{last}/{size}"
+        note["download_range"] = f"{first}-{last}"
+    answer["Content-Length"] = str(len(body))
+    if scope["method"] == "HEAD":
+        note.update({"download_bytes": 0, "download_complete": False})
+        return Response(b"", status_code=status, headers=answer)
     if outcome == "truncate":
         note.update({"fault": "truncate", "download_bytes": len(body) // 2, "download_complete": False})
-        return TruncatedResponse(body, media_type="application/pdf", headers=headers)
-    note.update({"download_bytes": len(body), "download_complete": True})
-    return Response(body, media_type="application/pdf", headers=headers)
+        return TruncatedResponse(body, status_code=status, headers=answer)
+    note.update({"download_bytes": len(body), "download_complete": len(body) == size})
+    return Response(body, status_code=status, headers=answer)
+
+
+def _modified(doc: Record) -> float:
+    """When the PDF was stored: at validation (the letter is final), else when the record last changed."""
+    return float(doc.get("validatedAt") or doc.get("updatedAt") or doc.get("createdAt") or 0)
 
 
 async def _fault_outcome(ctx: MockContext, document_uuid: str) -> str:
-    """What the injected download fault (if any) wants for this download: ok, error or truncate."""
+    """What the injected download fault (if any) wants for this download: ok, error, error_503 or truncate."""
     result: Any = ctx.download_fault(document_uuid)
     if inspect.isawaitable(result):
         result = await result
     return str(result or "ok")
-
-
-class TruncatedResponse(Response):
-    """Announces the full Content-Length, sends half the bytes, and stops: a connection cut mid-body.
-
-    The final ``more_body: False`` message is never sent, so the server closes the connection
-    and the client's read fails (or, in process, comes back short).
-    """
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
-        await send({"type": "http.response.body", "body": self.body[: len(self.body) // 2], "more_body": True})
-
-
-def s3_error(status: int, code: str, *, resource: str, extra: dict[str, str] | None = None) -> Response:
-    """An S3-style XML error document."""
-    parts = [f"<Code>{code}</Code>", f"<Message>{escape(_MESSAGES[code])}</Message>"]
-    for name, value in (extra or {}).items():
-        parts.append(f"<{name}>{escape(value)}</{name}>")
-    request_id = uuid.uuid4().hex[:16].upper()
-    parts += [f"<Resource>{escape(resource)}</Resource>", f"<RequestId>{request_id}</RequestId>"]
-    xml = '<?xml version="1.0" encoding="UTF-8"?>\n<Error>' + "".join(parts) + "</Error>"
-    return Response(xml.encode(), status_code=status, media_type=XML)
-
-
-def _amz_time(epoch: float) -> str:
-    try:
-        return datetime.fromtimestamp(int(epoch), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    except (ValueError, OverflowError, OSError):
-        return str(int(epoch))

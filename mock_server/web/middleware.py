@@ -19,16 +19,18 @@ from mock_server.core.assumptions import FirstUse, relied_on
 from mock_server.core.context import MockContext
 from mock_server.core.errors import ProblemError, TooManyRequests
 from mock_server.web.http import problem_response
+from mock_server.web.origins import reached_files
 
 PAGE_PATHS = ("/openapi.json", "/authorize", "/device", "/favicon.ico", "/")
 
 
 def classify(path: str) -> str:
-    """Which part of the surface a path belongs to: control, download, oauth, page or api."""
+    """Which part of the API origin's surface a path belongs to: control, oauth, page or api.
+
+    Everything on the files origin is a ``download`` (:func:`mock_server.web.origins.reached_files`).
+    """
     if path.startswith("/_mock"):
         return "control"
-    if path.startswith("/files/"):
-        return "download"
     if path.startswith("/oauth2/"):
         return "oauth"
     if path in PAGE_PATHS or path.startswith("/authorize") or path.startswith("/device"):
@@ -46,7 +48,7 @@ class ApiMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        kind = classify(path)
+        kind = "download" if reached_files(scope, self.context.settings) else classify(path)
         if kind == "control":
             await self.app(scope, receive, send)
             return

@@ -38,6 +38,12 @@ DEFECTS: dict[str, Defect] = {
             "skips the whole-body check and reports success: true even when the download failed or was cut short",
         ),
         Defect("ignore-expiry", "expired-url", "on a 403 PDF link does not renew it; reports a failure"),
+        Defect(
+            "bearer-to-pdf-link",
+            "anonymous-download",
+            "sends its Authorization: Bearer header with the PDF download, as an HTTP session with a default auth "
+            "header would; S3 answers 400 InvalidArgument and the import is reported failed",
+        ),
         Defect("no-refresh", "token-refresh", "never refreshes the access token on 401; the call just fails"),
         Defect(
             "reuse-refresh-token",

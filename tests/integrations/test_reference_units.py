@@ -103,6 +103,15 @@ def test_expired_link_is_renewed(tmp_path: Path, defects: tuple[str, ...], renew
         assert "403" in fake.status_reports[0][1]["error"]
 
 
+@pytest.mark.parametrize(("defects", "sent"), [((), False), (("bearer-to-pdf-link",), True)])
+def test_downloads_carry_no_bearer_token(tmp_path: Path, defects: tuple[str, ...], sent: bool) -> None:
+    """The link is pre-signed: S3 refuses a second auth mechanism, so the token stays on the API host."""
+    fake, importer = make(tmp_path, *defects)
+    run(importer.handle_event(document_event(U1)))
+    downloads = [r for r in fake.requests if r.url.path.startswith("/files/")]
+    assert downloads and all(("authorization" in r.headers) is sent for r in downloads)
+
+
 @pytest.mark.parametrize(
     ("cuts", "defects", "downloads", "success"),
     [(2, (), 3, True), (3, (), 3, False), (1, ("dishonest-confirm",), 1, True)],

@@ -32,7 +32,7 @@ from mock_server.web.openapi.parts import (
     problem_responses,
     ref,
 )
-from mock_server.web.openapi.public import public_paths
+from mock_server.web.openapi.public import files_paths, public_paths
 
 __all__ = ["CONTROL_TAG", "build", "component_schemas", "routes"]
 INVENTED_FIELDS: dict[str, Assumption] = {"document": DOCUMENT_EXTRA_FIELDS, "note": NOTE_AUDIO_FIELD}
@@ -50,7 +50,7 @@ async def openapi_json(request: Request) -> Response:
 def build(settings: Settings) -> dict[str, Any]:
     """The whole document for one mock (server URL and OAuth URLs follow its base URL)."""
     base = settings.base_url
-    paths = {**public_paths(), **control_paths()}
+    paths = {**public_paths(), **files_paths(settings), **control_paths()}
     schemas = {**builtin_schemas(), **component_schemas()}
     if settings.documented_only:
         paths, schemas = _documented_only(paths, schemas)

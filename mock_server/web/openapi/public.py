@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mock_server.core.settings import Settings
+from mock_server.core.sigv4 import ALGORITHM, MAX_EXPIRES
 from mock_server.web.openapi.parts import (
     AUTHORIZE_PARAMS,
     UUID,
@@ -151,16 +153,75 @@ def public_paths() -> dict[str, Any]:
                         scope="organization", requestBody=request_body(ref("webhook"))),
         },
         "/webhooks/{uuid}": webhook_item,
-        "/files/documents/{document_uuid}/{file_name}": {
-            "get": op("Download a PDF through a pre-signed link (no bearer token; 403 XML once expired)", "File",
-                       {"200": {"description": "The PDF", "content": {"application/pdf": {
-                           "schema": {"type": "string", "contentMediaType": "application/pdf"}}}},
-                        "403": {"description": "Expired or tampered link (S3-style XML error)",
-                                "content": {"application/xml": {"schema": {"type": "string"}}}},
-                        "404": {"description": "No such file", "content": {"application/xml": {
-                            "schema": {"type": "string"}}}}},
-                       parameters=[parameter("document_uuid", "path", UUID), parameter("file_name", "path"),
-                                   {**parameter("expires", schema={"type": "integer"}), "required": True},
-                                   {**parameter("signature"), "required": True}]),
+    }
+
+
+def _xml_error(description: str, **headers: Any) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "description": description,
+        "content": {"application/xml": {"schema": {"type": "string"}}},
+    }
+    if headers:
+        answer["headers"] = headers
+    return answer
+
+
+def _header(description: str, required: bool = True) -> dict[str, Any]:
+    return {"description": description, "required": required, "schema": {"type": "string"}}
+
+
+def files_paths(settings: Settings) -> dict[str, Any]:
+    """The files origin, a server of its own (path-level ``servers``): pre-signed S3 GET links to the PDFs."""
+
+    def amz(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+        return {**parameter(name, schema=schema, description=description), "required": True}
+
+    pdf = {"application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}}}
+    object_headers = {
+        "ETag": _header("MD5 of the object, quoted"),
+        "Content-Length": _header("Bytes of this answer's body (of the range for a 206)"),
+        "Accept-Ranges": _header("bytes"),
+        "Last-Modified": _header("When the PDF was stored (HTTP date)"),
+    }
+    responses = {
+        "200": {"description": "The PDF", "content": pdf, "headers": object_headers},
+        "206": {
+            "description": "The bytes a Range header asked for",
+            "content": pdf,
+            "headers": {**object_headers, "Content-Range": _header("bytes first-last/size")},
+        },
+        "400": _xml_error(
+            "AuthorizationQueryParametersError (an X-Amz-* parameter missing or malformed), or "
+            "InvalidArgument (an Authorization header as well as the query signature)"
+        ),
+        "403": _xml_error("AccessDenied (expired: Request has expired), SignatureDoesNotMatch, InvalidAccessKeyId"),
+        "404": _xml_error("NoSuchKey, or NoSuchBucket"),
+        "405": _xml_error("MethodNotAllowed", Allow=_header("GET, HEAD")),
+        "416": _xml_error("InvalidRange", **{"Content-Range": _header("bytes */size")}),
+    }
+    parameters = [
+        parameter("document_uuid", "path", UUID),
+        parameter("file_name", "path"),
+        amz("X-Amz-Algorithm", {"type": "string", "enum": [ALGORITHM]}, "SigV4 query signing"),
+        amz(
+            "X-Amz-Credential",
+            {"type": "string", "pattern": r"^[^/]+/[0-9]{8}/[a-z0-9-]+/s3/aws4_request$"},
+            "<access key id>/<yyyymmdd>/<region>/s3/aws4_request",
+        ),
+        amz("X-Amz-Date", {"type": "string", "pattern": r"^[0-9]{8}T[0-9]{6}Z$"}, "Signing time (mock clock)"),
+        amz("X-Amz-Expires", {"type": "integer", "minimum": 0, "maximum": MAX_EXPIRES}, "Seconds of validity"),
+        amz("X-Amz-SignedHeaders", {"type": "string"}, "host"),
+        amz("X-Amz-Signature", {"type": "string", "pattern": "^[0-9a-f]{64}$"}, "HMAC-SHA256, hex"),
+        parameter("Range", "header", description="bytes=first-last, bytes=first- or bytes=-suffix"),
+    ]
+
+    def operation(summary: str) -> dict[str, Any]:
+        return op(summary, "File", responses, parameters=parameters)
+
+    return {
+        f"/{settings.files_bucket}/{{document_uuid}}/{{file_name}}": {
+            "servers": [{"url": settings.files_base_url, "description": "The files origin (S3-style object storage)"}],
+            "get": operation("Download a PDF through its pre-signed link (no bearer token: S3 refuses a second auth)"),
+            "head": operation("The PDF's headers through a link pre-signed for HEAD (a GET link answers 403)"),
         },
     }

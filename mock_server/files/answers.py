@@ -1,0 +1,85 @@
+"""How the files origin answers, in S3's own forms: XML ``<Error>`` documents, byte ranges, cut bodies."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable
+from xml.sax.saxutils import escape
+
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+XML = "application/xml"
+_RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)")
+
+
+def request_headers() -> dict[str, str]:
+    """The headers S3 puts on every answer: a request id pair and its server name."""
+    request_id = secrets.token_hex(8).upper()
+    return {"x-amz-request-id": request_id, "x-amz-id-2": secrets.token_urlsafe(48), "Server": "AmazonS3"}
+
+
+def s3_error(
+    status: int,
+    code: str,
+    message: str,
+    extra: Iterable[tuple[str, str]] = (),
+    *,
+    head: bool = False,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """An S3 error document (``<Error><Code>…``); a HEAD answer carries the status and headers only, as S3's do."""
+    all_headers = {**request_headers(), **(headers or {})}
+    parts = [f"<Code>{escape(code)}</Code>", f"<Message>{escape(message)}</Message>"]
+    parts += [f"<{name}>{escape(value)}</{name}>" for name, value in extra]
+    parts += [
+        f"<RequestId>{all_headers['x-amz-request-id']}</RequestId>",
+        f"<HostId>{all_headers['x-amz-id-2']}</HostId>",
+    ]
+    body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error>' + "".join(parts) + "</Error>").encode()
+    if head:
+        all_headers["Content-Length"] = str(len(body))
+        return Response(b"", status_code=status, media_type=XML, headers=all_headers)
+    return Response(body, status_code=status, media_type=XML, headers=all_headers)
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None | str:
+    """The inclusive (first, last) bytes a ``Range`` header asks of ``size`` bytes.
+
+    None: serve the whole object (no header, or one S3 ignores: another unit, several ranges,
+    a malformed or reversed range). ``"unsatisfiable"``: a 416 (the range starts past the end,
+    or asks for the last 0 bytes).
+    """
+    if not header:
+        return None
+    match = _RANGE.fullmatch(header.strip())
+    if match is None:
+        return None
+    first_text, last_text = (text if len(text) <= 18 else "9" * 19 for text in match.groups())
+    if not first_text and not last_text:
+        return None
+    if not first_text:
+        suffix = int(last_text)
+        if suffix == 0 or size == 0:
+            return "unsatisfiable"
+        return max(size - suffix, 0), size - 1
+    first = int(first_text)
+    if last_text and int(last_text) < first:
+        return None
+    last = int(last_text) if last_text else size - 1
+    if first >= size:
+        return "unsatisfiable"
+    return first, min(last, size - 1)
+
+
+class TruncatedResponse(Response):
+    """Announces the full Content-Length, sends half the bytes, and stops: a connection cut mid-body.
+
+    The final ``more_body: False`` message is never sent, so the server closes the connection
+    and the client's read fails (or, in process, comes back short).
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        await send({"type": "http.response.body", "body": self.body[: len(self.body) // 2], "more_body": True})
