@@ -129,7 +129,7 @@ def serve_in_thread(settings: Settings | None = None, **config: object) -> Itera
             sock.close()
         raise
     server = uvicorn.Server(uvicorn_config(app, settings, **config))
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    server.install_signal_handlers = lambda: None  # type: ignore[attr-defined]
     running = RunningMock(app, settings, server, threading.Thread())
     started = threading.Event()
 

@@ -254,7 +254,7 @@ def signature(observation: Observation) -> tuple[Status, str, list[dict[str, Any
     if refused_valid:
         problems.append({"problem": hint, "deliveries": refused_valid})
     if problems:
-        message = problems[0]["problem"]
+        message = str(problems[0]["problem"])
         if refused_valid and message != hint:
             message += f"; {hint}"
         return "failed", message, problems

@@ -42,7 +42,7 @@ async def create_document(request: Request) -> Response:
     ctx = context(request)
     body = await optional_json(request, "control-document")
     patient = _patient(ctx, body)
-    overrides = {key: body[key] for key in ("type", "title") if key in body}
+    overrides: dict[str, Any] = {key: body[key] for key in ("type", "title") if key in body}
     doc = domain.new_document(ctx, patient_uuid=patient, overrides=overrides or None)
     event = domain.validate_document(ctx, doc) if body.get("validate") else None
     return _document_answer(ctx, doc["uuid"], event, 201)
@@ -69,7 +69,7 @@ async def create_note(request: Request) -> Response:
     ctx = context(request)
     body = await optional_json(request, "control-note")
     patient = _patient(ctx, body)
-    overrides = {key: body[key] for key in ("type", "content") if key in body}
+    overrides: dict[str, Any] = {key: body[key] for key in ("type", "content") if key in body}
     note, event = domain.new_note(ctx, patient_uuid=patient, overrides=overrides or None)
     return json_response({"note": domain.public_note(ctx, note), "event": event}, 201)
 

@@ -134,7 +134,7 @@ class MockContext:
         The envelope's ``id`` is the resource uuid, as Askara's guides show; ``event_id`` is
         ours, unique per occurrence, so a re-validated document is a new event with the same id.
         """
-        event = {
+        event: Record = {
             "event_id": "evt_" + uuid.uuid4().hex,
             "at": self.clock.now(),
             "payload": {

@@ -130,7 +130,9 @@ def _paragraph(pdf: FPDF, text: str, height: float) -> None:
     """Word-wrap ``text`` into cells: fpdf2's multi_cell measures every character through its
     whole line-breaking engine (~25 ms a letter); one width per word is plenty for a letter."""
     width = pdf.w - pdf.l_margin - pdf.r_margin
-    widths = pdf.current_font.cw  # core font: per-character widths in 1/1000 em
+    font = pdf.current_font
+    assert font is not None, "a font is set before any text"
+    widths: dict[str, int] = font.cw  # type: ignore[assignment,union-attr]  # core font: widths in 1/1000 em
     scale = pdf.font_size / 1000
 
     def measure(word: str) -> float:

@@ -41,7 +41,7 @@ def _organization(ctx: MockContext, gen: DataGen, now: int) -> Record:
     founder = faker.last_name()
     created = now - 400 * DAY
     slug = ascii_slug(founder).lower()
-    org = {
+    org: Record = {
         "uuid": domain.fresh_uuid(ctx, "organizations"),
         "name": f"Cabinet médical {founder}",
         "vatNumber": "FR" + gen.digits(11),

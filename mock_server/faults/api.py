@@ -45,7 +45,7 @@ def install(ctx: MockContext) -> None:
         }
     )
     ctx.api_faults = RouteFaults(ctx)
-    ctx.reset_hooks.append(lambda: clear(ctx))
+    ctx.reset_hooks.append(lambda: _clear_all(ctx))
     ctx.download_fault = _download_fault(ctx)
     ctx.event_transforms.append(_expired_link_transform(ctx))
 
@@ -163,6 +163,11 @@ def _phrase(status: int) -> str:
 
 
 # -- download and expired-link faults -------------------------------------------------------------
+
+
+def _clear_all(ctx: MockContext) -> None:
+    """Reset disarms every fault (the count :func:`clear` answers is for ``DELETE /_mock/faults``)."""
+    clear(ctx)
 
 
 def _download_fault(ctx: MockContext) -> Callable[[str], str]:

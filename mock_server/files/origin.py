@@ -123,7 +123,7 @@ async def _object(
         "Last-Modified": email.utils.formatdate(_modified(doc), usegmt=True),
         "Accept-Ranges": "bytes",
     }
-    range_header = (headers.get("range") or [None])[0]
+    range_header = headers["range"][0] if headers.get("range") else None
     wanted = byte_range(range_header, size)
     if wanted == "unsatisfiable":
         note["download_range"] = range_header

@@ -361,7 +361,7 @@ class WebhookSender:
 
     def on_reset(self, *_: object) -> None:
         """Back to nothing: every timer cancelled, the delivery log emptied."""
-        for _, key in self.timers.pending():
+        for _due, key in self.timers.pending():
             if key is not None and key.startswith(("delivery:", "redeliver:")):
                 self.timers.cancel(key)
         self._open_batches.clear()
