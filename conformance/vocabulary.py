@@ -23,6 +23,7 @@ CHECK_IDS: Final = (
     "note-events",
     "honest-confirm",
     "refresh-rotation",
+    "stale-token",
     "pagination",
     "polling-interval",
     "signature",

@@ -15,10 +15,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from click.testing import CliRunner
 from conftest import TEST_SECRET, access_token, ctx_of
 from starlette.testclient import TestClient
 
 from mock_server.api.oauth import endpoints
+from mock_server.cli import serve as serve_module
 from mock_server.core.assumptions import all_assumptions
 from mock_server.core.errors import ConfigError
 from mock_server.core.settings import Settings
@@ -314,3 +316,24 @@ def test_reuse_with_leagues_plain_invalid_grant_revokes_nothing_else(app_client:
 def test_refresh_reuse_setting_is_checked() -> None:
     with pytest.raises(ConfigError, match="refresh_reuse"):
         Settings(refresh_reuse="ignore")
+
+
+def test_serve_options_reach_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[Settings] = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_create_app(settings: Settings) -> None:
+        seen.append(settings)
+        raise Stop
+
+    monkeypatch.setattr(serve_module, "create_app", fake_create_app)
+    args = ["--device-interval", "--device-verification-uri-complete", "--refresh-reuse", "invalid-grant"]
+    result = CliRunner().invoke(serve_module.serve, args)
+    assert isinstance(result.exception, Stop), result.output
+    assert seen[0].device_interval and seen[0].device_verification_uri_complete
+    assert seen[0].refresh_reuse == "invalid-grant"
+    CliRunner().invoke(serve_module.serve, [])
+    assert not seen[1].device_interval and not seen[1].device_verification_uri_complete
+    assert seen[1].refresh_reuse == "revoke-family"

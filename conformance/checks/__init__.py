@@ -23,6 +23,7 @@ ORDER = (
     "note-events",
     "honest-confirm",
     "refresh-rotation",
+    "stale-token",
     "pagination",
     "polling-interval",
     "signature",

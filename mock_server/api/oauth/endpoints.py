@@ -6,9 +6,10 @@ per grant. There is no client credentials grant: Askara documents none, and a mo
 such tokens would let an integration pass here and fail in production.
 
 Each call leaves notes for the request journal (``grant_type``, ``client_id``, and for refreshes
-``refresh_family``, ``refresh_outcome``, ``refresh_token_issued_at``, ``revoked_access_jti`` on a
-rotation, ``refresh_reuse`` and ``revoked_tokens`` on a reuse, the lengths on a truncated token),
-which the conformance harness reads to tell "presented a spent refresh token" from other failures.
+``refresh_family``, ``refresh_outcome``, ``refresh_token_issued_at``; ``revoked_access_jti`` and
+``issued_access_jti`` on a rotation; ``refresh_reuse`` and ``revoked_tokens`` on a reuse; the
+presented and issued lengths of a truncated token), which the conformance harness reads to tell
+"presented a spent refresh token" or "kept a replaced access token" from other failures.
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ def refresh_grant(ctx: MockContext, params: Params, client_id: str, note: dict[s
         raise
     if record is not None and record.get("access_jti"):
         note["revoked_access_jti"] = record["access_jti"]
+    issued = ctx.store.refresh_tokens.get(pair["refresh_token"])
+    if issued is not None:
+        note["issued_access_jti"] = issued["access_jti"]
     return pair
 
 
