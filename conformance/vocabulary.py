@@ -24,6 +24,7 @@ CHECK_IDS: Final = (
     "honest-confirm",
     "anonymous-download",
     "refresh-rotation",
+    "stale-token",
     "pagination",
     "polling-interval",
     "signature",

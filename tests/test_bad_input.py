@@ -101,10 +101,8 @@ ROWS = [
     Row("journal-kind-unknown", "GET", "/_mock/journal", 400, params={"kind": "everything"}, violation="kind"),
     Row("assumptions-all-not-boolean", "GET", "/_mock/assumptions", 400, params={"all": "maybe"}, violation="all"),
     Row("credentials-unknown-scope", "GET", "/_mock/credentials", 400, params={"scope": "admin"}, violation="scope"),
-    # authentication
-    Row("documents-no-token", "GET", "/documents", 401, scope=None),
-    Row("webhooks-wrong-scope", "GET", "/webhooks", 403, scope="read:documents"),
-    Row("notes-wrong-scope", "GET", "/notes", 403, scope="read:documents"),
+    # authentication: 401 and 403 are not problem documents (league's bundle answers plain text);
+    # their rows are in tests/test_oauth_league.py (test_bearer_refusals_have_the_bundles_form).
 ]
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.checks import CHECKS
+from conformance.checks import CHECKS, judge
+from conformance.observation import Observation
 from conformance.runner import RunConfig, RunResult, run
 from conformance.scenario import load, standard_suite
 from mock_server.serving import free_port
@@ -91,6 +92,8 @@ BROKEN = [
     ("bearer-to-pdf-link", "basics", "anonymous-download", "sent an Authorization header", "webhook", False),
     ("no-refresh", "token-expiry", "token-refresh", "never refreshed", "webhook", False),
     ("reuse-refresh-token", "token-expiry", "refresh-rotation", "already spent", "webhook", False),
+    ("stale-token-after-refresh", "token-expiry", "stale-token", "already replaced", "webhook", False),
+    ("short-token-column", "token-expiry", "refresh-rotation", "truncated to 255 characters", "webhook", False),
     ("hammer-429", "rate-limit", "rate-limit", "before Retry-After had elapsed", "webhook", False),
     ("narrow-scope", "basics", "scopes", "missing scope", "webhook", False),
     ("first-event-only", "batch", "batch-events", "loop over every entry of events[]", "webhook", False),
@@ -119,3 +122,39 @@ def test_each_defect_fails_the_check_that_targets_it(
 
 def test_every_check_has_a_defect_that_fails_it() -> None:
     assert {row[2] for row in BROKEN} == set(CHECKS)
+
+
+def _journal(*entries: dict[str, object]) -> Observation:
+    return Observation("unit", "webhook", None, False, journal=[{"kind": "api", **e} for e in entries])
+
+
+ROTATION = {"kind": "oauth", "grant_type": "refresh_token", "status": 200, "refresh_outcome": "rotated",
+            "revoked_access_jti": "old", "issued_access_jti": "new", "wall": 10.0}
+
+
+def test_stale_token_tolerates_a_request_in_flight_during_the_refresh() -> None:
+    """The old token met in flight, before the integration had used the new one, is a race, not a defect."""
+    race = _journal(
+        ROTATION,
+        {"status": 401, "auth_outcome": "revoked_by_refresh", "token_jti": "old", "wall": 10.01, "latency_ms": 2},
+        {"status": 200, "token_jti": "new", "wall": 10.02},
+    )
+    assert judge("stale-token", race).status == "passed"
+    stale = _journal(
+        ROTATION,
+        {"status": 200, "token_jti": "new", "wall": 10.02},
+        {"status": 401, "auth_outcome": "revoked_by_refresh", "token_jti": "old", "wall": 11.0, "latency_ms": 2},
+    )
+    result = judge("stale-token", stale)
+    assert result.status == "failed" and "already replaced" in result.message
+    assert judge("stale-token", _journal({"status": 200, "token_jti": "x"})).status == "skipped"
+
+
+def test_refresh_rotation_names_a_truncated_refresh_token() -> None:
+    truncated = _journal(
+        {"kind": "oauth", "grant_type": "refresh_token", "status": 400, "refresh_outcome": "truncated",
+         "refresh_presented_length": 255, "refresh_issued_length": 828}
+    )
+    result = judge("refresh-rotation", truncated)
+    assert result.status == "failed"
+    assert "truncated to 255 characters" in result.message and "828" in result.message

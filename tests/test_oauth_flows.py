@@ -1,4 +1,4 @@
-"""The OAuth flows over real HTTP: authorization code, refresh rotation and reuse, expiry, JWKS."""
+"""The OAuth flows over real HTTP: authorization code, refresh rotation and reuse, expiry, JWKS, Authlib."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import jwt
 import pytest
+from authlib.integrations.httpx_client import OAuth2Client
 from conftest import TEST_SECRET
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -89,7 +90,7 @@ def test_authorization_code_flow(live_mock: Callable[..., RunningMock], form: bo
         body = answer.json()
         assert set(body) == {"token_type", "expires_in", "access_token", "refresh_token"}
         assert body["token_type"] == "Bearer" and body["expires_in"] == 3600
-        assert body["refresh_token"].startswith("def502")
+        assert body["refresh_token"].startswith("def50200")
         used = call(http, body["access_token"])
         assert used.status_code == 200 and used.json()["sub"] == clinician(running)
     notes = [e for e in running.context.store.journal if e["path"] == "/oauth2/token"]
@@ -118,6 +119,7 @@ def test_refresh_rotates_and_reuse_revokes_the_family(live_mock: Callable[..., R
         assert newer["refresh_token"] != first["refresh_token"]
         assert newer["access_token"] != first["access_token"]
         assert call(http, newer["access_token"]).status_code == 200
+        assert call(http, first["access_token"]).status_code == 401, "a refresh revokes the old access token"
 
         reused = refresh(http, first["refresh_token"])
         assert reused.status_code == 400
@@ -159,7 +161,8 @@ def test_access_token_expires_after_one_hour_of_mock_time(live_mock: Callable[..
         expired = call(http, access)
         assert expired.status_code == 401
         assert 'error="invalid_token"' in expired.headers["www-authenticate"]
-        assert "expired" in expired.json()["detail"]
+        assert expired.text == "The resource server rejected the request."
+        assert "expired" in expired.headers["x-askara-mock-explanation"]
 
 
 def test_consent_page_then_approve_or_deny(live_mock: Callable[..., RunningMock]) -> None:
@@ -192,12 +195,52 @@ def test_access_token_verifies_with_the_published_jwks(live_mock: Callable[..., 
         access = pair(http, "profile read:documents")["access_token"]
         keys = jwt.PyJWKSet.from_dict(http.get("/.well-known/jwks.json").json())
     header = jwt.get_unverified_header(access)
-    assert header["alg"] == "RS256" and header["typ"] == "JWT"
-    key = keys[header["kid"]]
+    assert header == {"alg": "RS256", "typ": "JWT"}, "league's tokens carry no kid"
+    assert len(keys.keys) == 1 and keys.keys[0].key_id, "the kid lives only in the mock's own JWKS"
+    key = keys.keys[0]
     now = running.context.clock.now()
     claims = jwt.decode(
         access, key.key, algorithms=["RS256"], audience=CLIENT_ID, options={"verify_exp": False, "verify_iat": False}
     )
     assert claims["sub"] == clinician(running)
     assert claims["scopes"] == ["profile", "read:documents"]
-    assert claims["exp"] == int(now) + 3600
+    assert claims["exp"] == pytest.approx(now + 3600)
+    assert "iss" not in claims
+
+
+def test_authlib_code_flow_refresh_rotation_and_the_old_token_refused(live_mock: Callable[..., RunningMock]) -> None:
+    """A real OAuth2 client library against the mock: code flow, refresh with rotation, league's revocation."""
+    running = start(live_mock, auto_approve=True)
+    base = running.url
+    refreshed: list[dict[str, Any]] = []
+    with OAuth2Client(
+        CLIENT_ID,
+        TEST_SECRET,
+        scope="profile organization",
+        redirect_uri=REDIRECT,
+        token_endpoint=f"{base}/oauth2/token",
+        update_token=lambda token, refresh_token=None, access_token=None: refreshed.append(dict(token)),
+    ) as oauth, httpx.Client(base_url=base) as http:
+        uri, state = oauth.create_authorization_url(f"{base}/authorize")
+        callback = http.get(uri).headers["location"]
+        first = dict(oauth.fetch_token(f"{base}/oauth2/token", authorization_response=callback, state=state))
+        assert first["token_type"] == "Bearer" and first["refresh_token"].startswith("def50200")
+        assert oauth.get(f"{base}/_test/guarded/profile").json()["sub"] == clinician(running)
+
+        second = dict(oauth.refresh_token(f"{base}/oauth2/token"))
+        assert second["refresh_token"] != first["refresh_token"], "rotation"
+        assert [t["access_token"] for t in refreshed] == [second["access_token"]]
+        assert call(http, first["access_token"]).status_code == 401, "the old access token is revoked at once"
+        assert oauth.get(f"{base}/_test/guarded/profile").status_code == 200, "Authlib uses the new one"
+        assert refresh(http, first["refresh_token"]).json()["error"] == "invalid_grant", "single-use"
+
+    with httpx.Client(base_url=base) as http, OAuth2Client(
+        CLIENT_ID, TEST_SECRET, token_endpoint=f"{base}/oauth2/token", update_token=lambda token, **_: None
+    ) as oauth:
+        oauth.token = {**pair(http), "expires_at": 1}  # expired for Authlib: it refreshes before the call
+        old = oauth.token["access_token"]
+        assert oauth.get(f"{base}/_test/guarded/profile").status_code == 200
+        assert oauth.token["access_token"] != old
+        assert call(http, old).status_code == 401
+    refreshes = [e for e in running.context.store.journal if e.get("grant_type") == "refresh_token"]
+    assert [e["refresh_outcome"] for e in refreshes] == ["rotated", "reused_spent_token", "rotated"]

@@ -81,9 +81,17 @@ def _media_type(response: Response) -> str:
 
 @schemathesis.check
 def problem_document_for_4xx(ctx: CheckContext, response: Response, case: schemathesis.Case) -> bool | None:
-    """Every 4xx of the API is a problem document saying what was wrong (the issue's promise)."""
+    """Every 4xx of the API is a problem document saying what was wrong (the issue's promise).
+
+    Except 401 and 403: league's Symfony bundle answers them in plain text (empty without
+    credentials), and the mock's explanation travels in ``X-Askara-Mock-Explanation``.
+    """
     if not 400 <= response.status_code < 500 or case.operation.path.startswith(OWN_ERROR_FORMATS):
         return None
+    if response.status_code in (401, 403):
+        assert _media_type(response) == "text/plain", _media_type(response)
+        assert response.headers.get("x-askara-mock-explanation"), response.headers
+        return True
     assert _media_type(response) in PROBLEM_TYPES, f"{response.status_code} answered as {_media_type(response)!r}"
     body = response.json()
     missing = [key for key in ("title", "detail", "status") if not body.get(key)]

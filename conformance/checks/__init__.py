@@ -24,6 +24,7 @@ ORDER = (
     "honest-confirm",
     "anonymous-download",
     "refresh-rotation",
+    "stale-token",
     "pagination",
     "polling-interval",
     "signature",

@@ -1,4 +1,10 @@
-"""Checks on how the integration uses the API: tokens, refresh rotation, rate limit, scopes."""
+"""Checks on how the integration uses the API: tokens, refresh rotation, stale tokens, rate limit, scopes.
+
+They read the notes the mock leaves on its journal entries: ``refresh_outcome`` (and the lengths
+of a truncated refresh token) on token requests, ``revoked_access_jti`` / ``issued_access_jti``
+on a rotation, and on a refused API call ``auth_outcome`` with the token's ``token_jti`` and
+``token_replaced_by``.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from conformance.checks.registry import Status, check, skip
 from conformance.observation import Observation
 
 TOKEN_LIFETIME = 3600.0
+SPENT_OUTCOMES = ("reused_spent_token", "revoked")
 
 
 def _expiry_moment(observation: Observation) -> float | None:
@@ -32,6 +39,15 @@ def token_refresh(observation: Observation) -> tuple[Status, str, list[dict[str,
     refreshed = [e for e in _refreshes(observation) if e.get("status") == 200 and e.get("at", 0) >= expired_at]
     confirmed = [r for r in observation.reports if r.get("success") is not None and r.get("at", 0) >= expired_at]
     if not refreshed:
+        refused = [e for e in _refreshes(observation) if e.get("at", 0) >= expired_at]
+        if refused:
+            why = sorted({_refusal(e) for e in refused})
+            return (
+                "failed",
+                f"tokens expired and the integration tried to refresh {len(refused)} time(s), but every "
+                f"refresh was refused: {'; '.join(why)}",
+                [_refresh_evidence(e) for e in refused[:10]],
+            )
         return (
             "failed",
             f"tokens expired and the integration got {len(unauthorized)} × 401, but never refreshed "
@@ -48,7 +64,10 @@ def refresh_rotation(observation: Observation) -> tuple[Status, str, list[dict[s
     refreshes = _refreshes(observation)
     if not refreshes:
         return skip("the integration did not refresh a token in this scenario")
-    reused = [e for e in refreshes if e.get("refresh_outcome") in ("reused_spent_token", "revoked")]
+    truncated = [e for e in refreshes if e.get("refresh_outcome") == "truncated"]
+    if truncated:
+        return "failed", _truncation_message(truncated[0]), [_refresh_evidence(e) for e in truncated]
+    reused = [e for e in refreshes if e.get("refresh_outcome") in SPENT_OUTCOMES]
     if reused:
         return (
             "failed",
@@ -57,6 +76,92 @@ def refresh_rotation(observation: Observation) -> tuple[Status, str, list[dict[s
             [{"request": e.get("id"), "outcome": e.get("refresh_outcome"), "status": e.get("status")} for e in reused],
         )
     return "passed", f"{len(refreshes)} refreshes, each with the newest refresh token", []
+
+
+def _truncation_message(entry: dict[str, Any]) -> str:
+    presented, issued = entry.get("refresh_presented_length"), entry.get("refresh_issued_length")
+    return (
+        f"presented a refresh token truncated to {presented} characters (the mock issued it with {issued}): "
+        "it was stored cut short, as a VARCHAR(255) column does. league's refresh tokens are several hundred "
+        "characters; store them whole (TEXT)."
+    )
+
+
+def _refusal(entry: dict[str, Any]) -> str:
+    if entry.get("refresh_outcome") == "truncated":
+        return _truncation_message(entry)
+    return f"HTTP {entry.get('status')}, refresh_outcome {entry.get('refresh_outcome')}"
+
+
+def _refresh_evidence(entry: dict[str, Any]) -> dict[str, Any]:
+    evidence = {"request": entry.get("id"), "outcome": entry.get("refresh_outcome"), "status": entry.get("status")}
+    for key in ("refresh_presented_length", "refresh_issued_length"):
+        if key in entry:
+            evidence[key] = entry[key]
+    return evidence
+
+
+def _descendants(rotations: list[dict[str, Any]]) -> dict[str, set[str]]:
+    """For each access token a refresh replaced, every token issued after it in its chain."""
+    successor = {str(e["revoked_access_jti"]): str(e["issued_access_jti"]) for e in rotations}
+    chains: dict[str, set[str]] = {}
+    for old in successor:
+        seen: set[str] = set()
+        current = old
+        while current in successor and successor[current] not in seen:
+            current = successor[current]
+            seen.add(current)
+        chains[old] = seen
+    return chains
+
+
+@check("stale-token", "after a refresh no call presents the access token it replaced (league revokes it at once)")
+def stale_token(observation: Observation) -> tuple[Status, str, list[dict[str, Any]]]:
+    """A 401 for a replaced token counts only once the integration had already used a newer one.
+
+    A request in flight while another worker refreshes may meet the revoked token too; it was sent
+    before the integration knew the new token. Once a newer token answered a call, every worker
+    should have been using it.
+    """
+    rotations = [
+        e
+        for e in _refreshes(observation)
+        if e.get("status") == 200 and e.get("revoked_access_jti") and e.get("issued_access_jti")
+    ]
+    if not rotations:
+        return skip("no refresh replaced an access token in this scenario")
+    requests = observation.api_requests()
+    first_use: dict[str, float] = {}
+    for e in requests:
+        jti = e.get("token_jti")
+        if jti and e.get("status") != 401 and e.get("auth_outcome") is None:
+            first_use[jti] = min(first_use.get(jti, float("inf")), float(e.get("wall", 0)))
+    chains = _descendants(rotations)
+    stale = []
+    for e in requests:
+        if e.get("status") != 401 or e.get("auth_outcome") != "revoked_by_refresh":
+            continue
+        arrived = float(e.get("wall", 0)) - float(e.get("latency_ms") or 0) / 1000
+        used = [first_use[j] for j in chains.get(str(e.get("token_jti")), set()) if j in first_use]
+        if used and min(used) <= arrived:
+            stale.append(
+                {
+                    "request": e.get("id"),
+                    "method": e.get("method"),
+                    "path": e.get("path"),
+                    "token_jti": str(e.get("token_jti"))[:16],
+                    "newer_token_used_s_before": round(arrived - min(used), 3),
+                }
+            )
+    if stale:
+        return (
+            "failed",
+            f"{len(stale)} call(s) presented an access token a refresh had already replaced, after the "
+            "integration had used the new one: league/oauth2-server revokes the old access token on every "
+            "refresh, so every worker must take the newest token from one shared store",
+            stale,
+        )
+    return "passed", f"{len(rotations)} refresh(es); no call presented an access token a refresh had replaced", []
 
 
 @check("rate-limit", "on 429 the integration waits as the headers say instead of hammering")

@@ -11,7 +11,7 @@ from mock_server.app import create_app
 from mock_server.cli import banner
 from mock_server.core.errors import ConfigError
 from mock_server.core.settings import Settings
-from mock_server.core.vocabulary import CLOCK_MODES, RETRY_COUNTS, RETRY_READINGS
+from mock_server.core.vocabulary import CLOCK_MODES, REFRESH_REUSE_MODES, RETRY_COUNTS, RETRY_READINGS
 from mock_server.serving import bind_sockets, tune_gc, uvicorn_config
 
 
@@ -36,6 +36,13 @@ from mock_server.serving import bind_sockets, tune_gc, uvicorn_config
               help="PEM RSA private key for access tokens (default: fresh per start).")
 @click.option("--auto-approve/--no-auto-approve", default=False, show_default=True,
               help="Skip the consent page of /authorize (headless use).")
+@click.option("--device-interval/--no-device-interval", default=False, show_default=True,
+              help="Put 'interval' in the device authorization answer (league omits it: clients wait RFC 8628's 5 s).")
+@click.option("--device-verification-uri-complete/--no-device-verification-uri-complete", default=False,
+              show_default=True, help="Put 'verification_uri_complete' in the device authorization answer.")
+@click.option("--refresh-reuse", type=click.Choice(REFRESH_REUSE_MODES), default="revoke-family", show_default=True,
+              help="A spent refresh token presented again: revoke its whole family (Askara's theft signal) or "
+              "only answer invalid_grant (league's default).")
 @click.option("--rate-limit-capacity", default=5000, show_default=True, type=int, help="0 turns the limit off.")
 @click.option("--rate-limit-refill", default=500, show_default=True, type=int)
 @click.option("--rate-limit-interval", default=900, show_default=True, type=int, help="Seconds between refills.")
@@ -76,6 +83,9 @@ def serve(
     redirect_uris: tuple[str, ...],
     signing_key: Path | None,
     auto_approve: bool,
+    device_interval: bool,
+    device_verification_uri_complete: bool,
+    refresh_reuse: str,
     rate_limit_capacity: int,
     rate_limit_refill: int,
     rate_limit_interval: int,
@@ -110,6 +120,9 @@ def serve(
             redirect_uris=redirect_uris,
             signing_key_pem=signing_key.read_text() if signing_key else None,
             auto_approve=auto_approve,
+            device_interval=device_interval,
+            device_verification_uri_complete=device_verification_uri_complete,
+            refresh_reuse=refresh_reuse,
             rate_limit_capacity=rate_limit_capacity,
             rate_limit_refill=rate_limit_refill,
             rate_limit_interval=rate_limit_interval,

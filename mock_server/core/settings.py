@@ -8,10 +8,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from mock_server.core.errors import ConfigError
-from mock_server.core.vocabulary import RETRY_COUNTS, RETRY_READINGS
-
-CLOCK_MODES = ("real", "scaled", "manual")
-EVENT_NAMES = ("new_document", "document_synchronize", "new_note")
+from mock_server.core.vocabulary import CLOCK_MODES, REFRESH_REUSE_MODES, RETRY_COUNTS, RETRY_READINGS
 
 
 @dataclass(frozen=True)
@@ -57,6 +54,12 @@ class Settings:
     authorization_code_ttl: int = 600
     device_code_ttl: int = 900
     device_poll_interval: int = 5
+    device_interval: bool = False
+    """Put ``interval`` in the device authorization answer (league omits it unless enabled)."""
+    device_verification_uri_complete: bool = False
+    """Put ``verification_uri_complete`` in the device authorization answer (league omits it unless enabled)."""
+    refresh_reuse: str = "revoke-family"
+    """What a spent refresh token presented again does: one of REFRESH_REUSE_MODES."""
     pdf_url_ttl: int = 3600
     sync_cooldown: int = 30
 
@@ -103,6 +106,9 @@ class Settings:
             raise ConfigError(f"clock must be one of {', '.join(CLOCK_MODES)}; got {self.clock!r}")
         if self.time_scale <= 0:
             raise ConfigError(f"time_scale must be > 0; got {self.time_scale!r}")
+        if self.refresh_reuse not in REFRESH_REUSE_MODES:
+            modes = ", ".join(REFRESH_REUSE_MODES)
+            raise ConfigError(f"refresh_reuse must be one of {modes}; got {self.refresh_reuse!r}")
         if self.clock == "real" and self.time_scale != 1.0:
             object.__setattr__(self, "clock", "scaled")
         for name in ("rate_limit_capacity", "rate_limit_refill", "seed_patients", "seed_documents", "seed_notes"):

@@ -1,14 +1,24 @@
-"""Access and refresh tokens: issuing, verifying, rotating, revoking.
+"""Access and refresh tokens: issuing, verifying, rotating, revoking, as league/oauth2-server does.
 
-Access tokens are RS256 JWTs shaped like those of league/oauth2-server (which the ``def502``
-refresh tokens in Askara's examples point to): ``aud`` is the client id, ``sub`` the user,
-``scopes`` an array. Expiry is judged on the mock clock, not by PyJWT, so a manual clock can
-expire a token. Refresh tokens are opaque, single-use, and belong to a *family*: the chain of
-tokens born from one consent. Presenting a spent one revokes the whole family (theft signal).
+Askara's ``def502…`` refresh tokens and RS256 JWTs are league/oauth2-server's, so the mock keeps
+league's shapes and rules where Askara's guides are silent:
+
+- Access tokens are RS256 JWTs with header ``{"alg":"RS256","typ":"JWT"}`` (no ``kid``) and
+  league's claims only: ``aud`` (client id), ``jti`` (80 hex), ``iat``, ``nbf``, ``exp`` (decimal
+  seconds with microseconds, as lcobucci/jwt writes them), ``sub`` (user), ``scopes`` (array).
+  Expiry and revocation are judged on the mock clock, not by PyJWT.
+- Refresh tokens and authorization codes look like league's defuse ciphertexts: ``def50200`` and
+  as many hex characters as league's encrypted JSON payload would take (800-odd, so a
+  ``VARCHAR(255)`` truncates them). Their content is random; the mock looks them up server-side.
+- A refresh spends the refresh token **and revokes the access token issued with it** (league's
+  ``RefreshTokenGrant``). Refresh tokens belong to a *family* (the chain born from one consent):
+  presenting a spent one revokes the family (Askara's documented theft signal) or, with
+  ``refresh_reuse="invalid-grant"``, is only refused, as league does.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -22,8 +32,14 @@ from mock_server.core.clock import Clock
 from mock_server.core.errors import OAuthError, Unauthorized
 from mock_server.core.settings import Settings
 from mock_server.core.store import Store
+from mock_server.core.token_refusals import RefreshRefused, TokenRefused, revoked_refusal
 
 KNOWN_SCOPES = ("profile", "organization", "read:documents", "write:document_integrations", "read:notes")
+LEAGUE_PREFIX = "def50200"
+"""The defuse/php-encryption version header league's encrypted tokens start with."""
+_DEFUSE_OVERHEAD = 32 + 16 + 32
+"""Salt, IV and HMAC bytes a defuse ciphertext adds to its plaintext (after the 4-byte header)."""
+_TRUNCATION_MIN = 16
 _VERIFY_CACHE_LIMIT = 4096
 
 
@@ -42,6 +58,27 @@ class AccessToken:
 
 def parse_scope(scope: str | None) -> list[str]:
     return [s for s in (scope or "").split(" ") if s]
+
+
+def league_identifier() -> str:
+    """league's ``generateUniqueIdentifier()``: 40 random bytes as 80 hex characters."""
+    return secrets.token_hex(40)
+
+
+def league_ciphertext(payload: dict[str, Any]) -> str:
+    """A string shaped like league's encryption of ``payload``: its prefix and length, random content.
+
+    league encrypts the JSON payload with defuse/php-encryption and hex-encodes it: a 4-byte
+    header (``def50200``), a 32-byte salt, a 16-byte IV, the ciphertext (as long as the JSON) and
+    a 32-byte HMAC. The JSON is counted as PHP's ``json_encode`` writes it (``/`` escaped).
+    """
+    plain = json.dumps(payload, separators=(",", ":"), ensure_ascii=True).replace("/", "\\/")
+    return LEAGUE_PREFIX + secrets.token_hex(_DEFUSE_OVERHEAD + len(plain.encode()))
+
+
+def numeric_date(moment: float) -> float:
+    """A JWT date as lcobucci/jwt writes league's: decimal seconds with microseconds."""
+    return round(moment, 6)
 
 
 class TokenService:
@@ -66,6 +103,7 @@ class TokenService:
         self._private_key = key
         self._public_key = self._private_key.public_key()  # type: ignore[union-attr]
         self.key_id = uuid.uuid5(uuid.NAMESPACE_URL, pem).hex[:16]
+        """Only in the JWKS (the mock's own assumption): league's tokens carry no ``kid``."""
         self._verified: dict[str, AccessToken] = {}
 
     # -- access tokens -------------------------------------------------------------------------
@@ -75,27 +113,35 @@ class TokenService:
         jwk.update({"kid": self.key_id, "use": "sig", "alg": "RS256"})
         return jwk
 
-    def _mint_access(self, client_id: str, user_id: str, scopes: list[str], family: str) -> str:
+    def _mint_access(self, client_id: str, user_id: str, scopes: list[str], family: str) -> tuple[str, str]:
+        """A signed access token and its ``jti``, recorded so it can be revoked."""
         now = self.clock.now()
-        jti = secrets.token_hex(20)
+        jti = league_identifier()
         claims = {
             "aud": client_id,
             "jti": jti,
-            "iat": int(now),
-            "nbf": int(now),
-            "exp": int(now + self.settings.access_token_ttl),
+            "iat": numeric_date(now),
+            "nbf": numeric_date(now),
+            "exp": numeric_date(now + self.settings.access_token_ttl),
             "sub": user_id,
             "scopes": scopes,
-            "iss": self.settings.base_url,
         }
-        token = jwt.encode(claims, self._private_key, algorithm="RS256", headers={"kid": self.key_id})  # type: ignore[arg-type]
+        token = jwt.encode(claims, self._private_key, algorithm="RS256")  # type: ignore[arg-type]
         self.store.access_tokens.put(
-            jti, {"jti": jti, "client_id": client_id, "user_id": user_id, "family": family, "revoked": False}
+            jti,
+            {
+                "jti": jti,
+                "client_id": client_id,
+                "user_id": user_id,
+                "family": family,
+                "issued_at": now,
+                "revoked": False,
+            },
         )
-        return token
+        return token, jti
 
     def verify_access(self, token: str) -> AccessToken:
-        """The grant behind a bearer token, or 401 saying why not."""
+        """The grant behind a bearer token, or :class:`TokenRefused` saying why not."""
         info = self._verified.get(token)
         if info is None:
             info = self._decode(token)
@@ -103,10 +149,18 @@ class TokenService:
                 self._verified.clear()
             self._verified[token] = info
         record = self.store.access_tokens.get(info.jti)
-        if record is None or record["revoked"]:
-            raise Unauthorized("The access token has been revoked.")
+        if record is None:
+            raise TokenRefused(
+                "The access token is not known to this mock (it was reset or restarted since); get a new one.",
+                outcome="unknown",
+                jti=info.jti,
+            )
+        if record["revoked"]:
+            raise revoked_refusal(record)
         if self.clock.now() >= info.expires_at or record.get("expired"):
-            raise Unauthorized("The access token has expired; use the refresh token to get a new one.")
+            raise TokenRefused(
+                "The access token has expired; use the refresh token to get a new one.", outcome="expired", jti=info.jti
+            )
         return info
 
     def peek_client(self, token: str) -> str | None:
@@ -128,31 +182,43 @@ class TokenService:
                 algorithms=["RS256"],
                 options={"verify_exp": False, "verify_nbf": False, "verify_iat": False, "verify_aud": False},
             )
-        except jwt.PyJWTError as exc:
-            raise Unauthorized(f"The access token could not be verified ({exc}).") from None
-        record = self.store.access_tokens.get(claims.get("jti", ""))
+            jti, client_id, user_id = str(claims["jti"]), str(claims["aud"]), str(claims["sub"])
+            issued_at, expires_at = float(claims["iat"]), float(claims["exp"])
+        except (jwt.PyJWTError, KeyError, TypeError, ValueError) as exc:
+            raise TokenRefused(f"The access token could not be verified ({exc}).", outcome="invalid") from None
+        record = self.store.access_tokens.get(jti)
         family = record["family"] if record else ""
         return AccessToken(
-            jti=claims["jti"],
-            client_id=claims["aud"],
-            user_id=claims["sub"],
+            jti=jti,
+            client_id=client_id,
+            user_id=user_id,
             scopes=frozenset(claims.get("scopes", [])),
             family=family,
-            issued_at=float(claims["iat"]),
-            expires_at=float(claims["exp"]),
+            issued_at=issued_at,
+            expires_at=expires_at,
         )
 
     def expire_all_access_tokens(self) -> float:
         """Fault: every access token issued so far answers 401 'expired' from now on.
 
-        Marked per token, not by issue time: ``iat`` has whole seconds, so on a manual clock a
-        token refreshed right after the fault would share the cut-off second and expire too.
+        Marked per token, not by issue time: on a manual clock a token refreshed right after the
+        fault would share the cut-off moment and expire too.
         """
         for record in self.store.access_tokens:
             if not record.get("expired"):
                 record["expired"] = True
                 self.store.access_tokens.save(record["jti"])
         return self.clock.now()
+
+    def _revoke_access(self, jti: str | None, *, reason: str, replaced_by: str | None = None) -> bool:
+        record = self.store.access_tokens.get(jti) if jti else None
+        if record is None or record["revoked"]:
+            return False
+        record.update(revoked=True, revoked_reason=reason, revoked_at=self.clock.now())
+        if replaced_by is not None:
+            record["replaced_by"] = replaced_by
+        self.store.access_tokens.save(record["jti"])
+        return True
 
     # -- token pairs and refresh ---------------------------------------------------------------
 
@@ -167,12 +233,22 @@ class TokenService:
     ) -> dict[str, Any]:
         """A token response as Askara's token endpoint answers it.
 
-        ``refresh_token`` registers a given string instead of a random one: an integration that is
+        ``refresh_token`` registers a given string instead of a new one: an integration that is
         already running was configured with it before this mock started.
         """
         family = family or uuid.uuid4().hex
-        access = self._mint_access(client_id, user_id, scopes, family)
-        refresh = refresh_token or "def502" + secrets.token_hex(64)
+        access, jti = self._mint_access(client_id, user_id, scopes, family)
+        now = self.clock.now()
+        expires_at = now + self.settings.refresh_token_ttl
+        payload = {
+            "client_id": client_id,
+            "refresh_token_id": league_identifier(),
+            "access_token_id": jti,
+            "scopes": scopes,
+            "user_id": user_id,
+            "expire_time": int(expires_at),
+        }
+        refresh = refresh_token or league_ciphertext(payload)
         self.store.refresh_tokens.put(
             refresh,
             {
@@ -181,8 +257,9 @@ class TokenService:
                 "user_id": user_id,
                 "scopes": scopes,
                 "family": family,
-                "issued_at": self.clock.now(),
-                "expires_at": self.clock.now() + self.settings.refresh_token_ttl,
+                "access_jti": jti,
+                "issued_at": now,
+                "expires_at": expires_at,
                 "used_at": None,
                 "revoked": False,
             },
@@ -197,13 +274,15 @@ class TokenService:
     def refresh_outcome(self, refresh_token: str, client_id: str) -> tuple[str, dict[str, Any] | None]:
         """What presenting ``refresh_token`` would do, without doing it (for the request journal).
 
-        One of ``rotated``, ``unknown``, ``wrong_client``, ``reused_spent_token``, ``revoked``,
-        ``expired``. A spent token stays ``reused_spent_token`` even once its family is revoked, so
-        the harness can tell "kept using the old refresh token" from other failures.
+        One of ``rotated``, ``unknown``, ``truncated`` (a prefix of a token the mock issued: the
+        integration stored it cut short), ``wrong_client``, ``reused_spent_token``, ``revoked``,
+        ``expired``. A spent token stays ``reused_spent_token`` even once its family is revoked,
+        so the harness can tell "kept using the old refresh token" from other failures.
         """
         record = self.store.refresh_tokens.get(refresh_token)
         if record is None:
-            return "unknown", None
+            whole = self.truncated_from(refresh_token)
+            return ("truncated", whole) if whole is not None else ("unknown", None)
         if record["client_id"] != client_id:
             return "wrong_client", record
         if record["used_at"] is not None:
@@ -214,23 +293,42 @@ class TokenService:
             return "expired", record
         return "rotated", record
 
+    def truncated_from(self, presented: str) -> dict[str, Any] | None:
+        """The issued refresh token ``presented`` is a cut-short copy of, if any."""
+        if len(presented) < _TRUNCATION_MIN:
+            return None
+        for record in self.store.refresh_tokens:
+            token = str(record["token"])
+            if len(token) > len(presented) and token.startswith(presented):
+                return record
+        return None
+
     def refresh(self, refresh_token: str, client_id: str, scope: str | None) -> dict[str, Any]:
-        """Rotate: spend ``refresh_token`` and issue a new pair; reuse revokes the family."""
+        """Rotate: spend ``refresh_token``, revoke its access token, issue a new pair."""
         outcome, record = self.refresh_outcome(refresh_token, client_id)
-        if outcome == "unknown" or record is None:
-            raise OAuthError("invalid_grant", "The refresh token is invalid.")
-        if outcome == "wrong_client":
-            raise OAuthError("invalid_grant", "The refresh token was not issued to this client.")
-        if outcome == "reused_spent_token":
-            self.revoke_family(record["family"], reason="spent refresh token presented again")
-            raise OAuthError(
-                "invalid_grant",
-                "The refresh token has already been used; every token of its family is now revoked.",
+        if outcome == "truncated" and record is not None:
+            raise RefreshRefused(
+                "The refresh token is invalid.",
+                hint="Cannot decrypt the refresh token",
+                explanation=(
+                    f"The refresh token presented is the first {len(refresh_token)} characters of one this mock"
+                    f" issued ({len(record['token'])} characters): it was stored cut short (a VARCHAR(255)"
+                    " column does that). league's refresh tokens are several hundred characters: store them whole."
+                ),
+                notes={"refresh_presented_length": len(refresh_token), "refresh_issued_length": len(record["token"])},
             )
+        if outcome == "unknown" or record is None:
+            raise RefreshRefused("The refresh token is invalid.", hint="Cannot decrypt the refresh token")
+        if outcome == "wrong_client":
+            raise RefreshRefused(
+                "The refresh token was not issued to this client.", hint="Token is not linked to client"
+            )
+        if outcome == "reused_spent_token":
+            raise self._reused(record)
         if outcome == "revoked":
-            raise OAuthError("invalid_grant", "The refresh token has been revoked.")
+            raise RefreshRefused("The refresh token has been revoked.", hint="Token has been revoked")
         if outcome == "expired":
-            raise OAuthError("invalid_grant", "The refresh token has expired.")
+            raise RefreshRefused("The refresh token has expired.", hint="Token has expired")
         scopes = list(record["scopes"])
         if scope is not None:
             asked = parse_scope(scope)
@@ -242,7 +340,29 @@ class TokenService:
             scopes = asked
         record["used_at"] = self.clock.now()
         self.store.refresh_tokens.save(refresh_token)
-        return self.issue_pair(client_id, record["user_id"], scopes, family=record["family"])
+        pair = self.issue_pair(client_id, record["user_id"], scopes, family=record["family"])
+        new_jti = self.store.refresh_tokens.get(pair["refresh_token"])["access_jti"]  # type: ignore[index]
+        self._revoke_access(record.get("access_jti"), reason="refreshed", replaced_by=new_jti)
+        return pair
+
+    def _reused(self, record: dict[str, Any]) -> RefreshRefused:
+        """A spent refresh token presented again: revoke the family (default) or only refuse (league)."""
+        if self.settings.refresh_reuse == "invalid-grant":
+            return RefreshRefused(
+                "The refresh token is invalid.",
+                hint="Token has been revoked",
+                explanation="This refresh token was already spent by an earlier refresh; it is refused and "
+                "nothing else is revoked (refresh_reuse=invalid-grant, league's behaviour).",
+                notes={"refresh_reuse": "refused", "revoked_tokens": 0},
+            )
+        count = self.revoke_family(record["family"], reason="spent refresh token presented again")
+        return RefreshRefused(
+            "The refresh token has already been used; every token of its family is now revoked.",
+            hint="Token has been revoked",
+            explanation=f"A spent refresh token was presented again: Askara treats that as theft, so the {count}"
+            " tokens of its family still valid are revoked. Keep only the newest refresh token.",
+            notes={"refresh_reuse": "family_revoked", "revoked_tokens": count},
+        )
 
     def revoke_family(self, family: str, *, reason: str) -> int:
         count = 0
@@ -253,9 +373,7 @@ class TokenService:
                 self.store.refresh_tokens.save(record["token"])
                 count += 1
         for record in self.store.access_tokens:
-            if record["family"] == family and not record["revoked"]:
-                record["revoked"] = True
-                self.store.access_tokens.save(record["jti"])
+            if record["family"] == family and self._revoke_access(record["jti"], reason=reason):
                 count += 1
         return count
 

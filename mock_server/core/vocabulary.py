@@ -25,6 +25,9 @@ FAULT_KINDS: Final = API_FAULT_KINDS + DELIVERY_FAULT_KINDS
 FORGE_MODES: Final = ("wrong_secret", "tampered_body", "stale_timestamp", "rotated")
 """How a ``forged_signature`` fault signs wrongly (:mod:`mock_server.sender.signing`)."""
 
+REFRESH_REUSE_MODES: Final = ("revoke-family", "invalid-grant")
+"""A spent refresh token presented again: revoke its family (Askara's theft signal) or only refuse it (league)."""
+
 JOURNAL_KINDS: Final = ("api", "download", "oauth", "page")
 
 RETRY_READINGS: Final = ("gaps", "offsets")

@@ -24,6 +24,7 @@ from mock_server.core.errors import ProblemError, TooManyRequests, Unauthorized,
 from mock_server.core.store import Record
 from mock_server.domain.links import signed_pdf_url
 from mock_server.faults.registry import active, clear, fault_count, take
+from mock_server.web.handlers import bearer_refusal
 from mock_server.web.http import problem_response
 
 META_KEY = "faults"
@@ -121,7 +122,12 @@ class RouteFaults:
         if status is None:
             return None
         error = self._error(fault, int(status), extra_headers)
-        response = problem_response(Request(scope, receive), error)
+        request = Request(scope, receive)
+        # An injected 401 looks like production's (league's bundle: plain text), not a problem document.
+        if isinstance(error, Unauthorized):
+            response = bearer_refusal(request, error)
+        else:
+            response = problem_response(request, error)
         # The bucket's own x-ratelimit headers, unless the error sets its own (an injected 429 does).
         response.raw_headers.extend(_without(extra_headers, error.headers))
         await response(scope, receive, send)

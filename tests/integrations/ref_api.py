@@ -2,7 +2,9 @@
 
 Everything Askara's guides ask of a client lives here once, so the importer and the poller only
 say what they want: refresh on 401 and keep the NEWEST refresh token (they are single-use), wait
-as the rate-limit headers say, retry a 5xx twice with a short backoff.
+as the rate-limit headers say, retry a 5xx twice with a short backoff. One token store serves
+every worker: league revokes the old access token on each refresh, so a worker that kept its own
+copy would present a revoked token.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import logging
 import os
 import time
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +35,10 @@ HAMMER_TRIES = 50
 SERVER_ERROR_RETRIES = 2
 BACKOFF = 0.2
 NARROW_SCOPE = "read:documents"
+SHORT_COLUMN = 255
+"""The ``short-token-column`` defect stores refresh tokens as a VARCHAR(255) column would."""
+CURRENT_WORKER: ContextVar[str | None] = ContextVar("reference_worker", default=None)
+"""The receiver worker running the current task (set by :meth:`AskaraApi.start_worker`)."""
 ENV_VARS = ("ASKARA_API_URL", "ASKARA_CLIENT_ID", "ASKARA_CLIENT_SECRET", "ASKARA_REFRESH_TOKEN")
 
 
@@ -132,6 +139,8 @@ class AskaraApi:
         self.access_token: str | None = None
         self.refreshes = 0
         self._lock = asyncio.Lock()
+        self._worker_tokens: dict[str, str] = {}
+        """Only with ``stale-token-after-refresh``: each worker's own cached access token."""
 
     # -- tokens ------------------------------------------------------------------------------------
 
@@ -165,6 +174,8 @@ class AskaraApi:
             self.access_token = str(answer["access_token"])
             if answer.get("refresh_token"):
                 self.refresh_token = str(answer["refresh_token"])  # single-use: only the newest one is valid
+                if self.defects.on("short-token-column"):
+                    self.refresh_token = self.refresh_token[:SHORT_COLUMN]
             iat = _jwt_iat(self.access_token)
             if iat is not None:
                 self.gate.server_offset = iat - time.time()
@@ -173,6 +184,21 @@ class AskaraApi:
             return self.access_token
 
     # -- calls -------------------------------------------------------------------------------------
+
+    async def start_worker(self, name: str) -> None:
+        """A receiver worker starts; with ``stale-token-after-refresh`` it takes its own token copy now."""
+        CURRENT_WORKER.set(name)
+        if self.defects.on("stale-token-after-refresh"):
+            try:
+                self._worker_tokens[name] = await self.token()
+            except ApiError as exc:
+                log.info("token: %s could not take a token at start: %s", name, exc)
+
+    async def _token_for(self, worker: str | None) -> str:
+        """The shared newest token (correct); with the defect, the worker's own cached copy."""
+        if worker is not None and worker in self._worker_tokens:
+            return self._worker_tokens[worker]
+        return await self.token()
 
     async def call(
         self,
@@ -183,10 +209,15 @@ class AskaraApi:
         params: Mapping[str, str | int] | None = None,
         accept: str = "application/json",
     ) -> httpx.Response:
-        """An authenticated call; 401 → refresh once and retry. Other 4xx are returned to the caller."""
+        """An authenticated call; 401 → refresh once and retry. Other 4xx are returned to the caller.
+
+        A 401 for a token another worker already replaced picks up the newer token without
+        spending a refresh token; only a refresh made by this call counts as "refreshed".
+        """
         refreshed = False
-        while True:
-            token = await self.token()
+        worker = CURRENT_WORKER.get()
+        token = await self._token_for(worker)
+        for _ in range(4):
             response = await self._send(method, path, json_body=json_body, params=params, token=token, accept=accept)
             if response.status_code != 401:
                 return response
@@ -195,8 +226,12 @@ class AskaraApi:
             if refreshed:
                 raise ApiError(f"{method} {path}: HTTP 401 even after refreshing the access token")
             log.info("token: %s %s answered 401, refreshing", method, path)
-            await self.refresh(stale=token)
-            refreshed = True
+            before = self.refreshes
+            token = await self.refresh(stale=token)
+            refreshed = self.refreshes > before
+            if worker is not None and worker in self._worker_tokens:
+                self._worker_tokens[worker] = token
+        raise ApiError(f"{method} {path}: HTTP 401 on every token tried")
 
     async def _send(
         self,

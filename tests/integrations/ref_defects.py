@@ -50,6 +50,18 @@ DEFECTS: dict[str, Defect] = {
             "refresh-rotation",
             "always refreshes with the ORIGINAL refresh token from the environment",
         ),
+        Defect(
+            "stale-token-after-refresh",
+            "stale-token",
+            "each receiver worker keeps the access token it took at start until it gets a 401: after "
+            "another worker refreshed, its next call presents the replaced (revoked) token",
+        ),
+        Defect(
+            "short-token-column",
+            "refresh-rotation",
+            "stores each new refresh token cut to 255 characters (a VARCHAR(255) column), so its next refresh "
+            "presents a truncated token",
+        ),
         Defect("hammer-429", "rate-limit", "retries at once on 429, ignoring Retry-After (at most 50 tries)"),
         Defect("narrow-scope", "scopes", "refreshes with scope=read:documents only"),
         Defect("first-event-only", "batch-events", "processes only events[0] of a delivery"),

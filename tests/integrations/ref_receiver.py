@@ -135,6 +135,7 @@ class Receiver:
         return 200, {"received": len(events)}, events
 
     async def worker(self, number: int) -> None:
+        await self.importer.api.start_worker(f"worker-{number}")
         while True:
             event = await self.queue.get()
             try:

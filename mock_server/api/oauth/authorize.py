@@ -9,7 +9,6 @@ each code starts a token *family*, so reusing it can revoke what it produced.
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -22,6 +21,7 @@ from mock_server.api.oauth.params import FORM, Params, content_type, parse_form,
 from mock_server.core.context import MockContext
 from mock_server.core.errors import Conflict, OAuthError
 from mock_server.core.store import Record
+from mock_server.core.tokens import league_ciphertext, league_identifier
 from mock_server.web.http import read_body
 
 AUTHORIZE_FIELDS = ("response_type", "client_id", "redirect_uri", "scope", "state")
@@ -121,10 +121,21 @@ async def authorize(request: Request) -> Response:
 
 
 def issue_code(ctx: MockContext, client_id: str, redirect_uri: str, scopes: list[str], user_id: str) -> str:
-    """A fresh single-use code; old expired codes are forgotten."""
+    """A fresh single-use code shaped like league's (``def50200…``, several hundred characters)."""
     now = ctx.clock.now()
     _forget_stale_codes(ctx, now)
-    code = "def502" + secrets.token_hex(48)
+    expires_at = now + ctx.settings.authorization_code_ttl
+    payload = {
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "auth_code_id": league_identifier(),
+        "scopes": scopes,
+        "user_id": user_id,
+        "expire_time": int(expires_at),
+        "code_challenge": None,
+        "code_challenge_method": None,
+    }
+    code = league_ciphertext(payload)
     ctx.store.auth_codes.put(
         code,
         {
@@ -135,7 +146,7 @@ def issue_code(ctx: MockContext, client_id: str, redirect_uri: str, scopes: list
             "user_id": user_id,
             "family": uuid.uuid4().hex,
             "issued_at": now,
-            "expires_at": now + ctx.settings.authorization_code_ttl,
+            "expires_at": expires_at,
             "used_at": None,
         },
     )

@@ -74,7 +74,7 @@ def device_entry_page(user_code: str = "", error: str | None = None, status: int
     body = (
         f"{message}<p>Enter the code shown by your software.</p>"
         '<form method="get" action="/device"><p><input name="user_code" autocomplete="off" autofocus'
-        f' placeholder="XXXX-XXXX" value="{escape(user_code)}"></p>'
+        f' placeholder="8 letters" value="{escape(user_code)}"></p>'
         '<p><button type="submit">Continue</button></p></form>'
     )
     return page("Connect a device", body, status)

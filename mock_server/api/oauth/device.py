@@ -3,8 +3,11 @@
 ``POST /oauth2/device`` starts it, the user approves at ``GET/POST /device`` (or the control API
 calls :func:`approve_device_code`), and the software polls ``POST /oauth2/token`` with
 ``grant_type=urn:ietf:params:oauth:grant-type:device_code``. Askara's guide names no paths or
-fields past ``authorization_pending``, so everything else is RFC 8628 as written; the polling
-interval is judged on the mock clock, so a manual clock makes ``slow_down`` deterministic.
+fields past ``authorization_pending``, so the rest is league's ``DeviceCodeGrant``: the device
+authorization request names the client by ``client_id`` alone (no secret; the polls authenticate
+it), the answer omits ``interval`` and ``verification_uri_complete`` unless the settings turn
+them on, and user codes are 8 letters without a separator. The polling interval is judged on the
+mock clock, so a manual clock makes ``slow_down`` deterministic.
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ from mock_server.api.oauth.consent import device_confirm_page, device_done_page,
 from mock_server.api.oauth.params import (
     FORM,
     Params,
-    authenticate_client,
     content_type,
+    identify_client,
     parse_form,
     read_params,
     require,
@@ -32,26 +35,28 @@ from mock_server.api.oauth.params import (
 from mock_server.core.context import MockContext
 from mock_server.core.errors import Conflict, NotFound, OAuthError
 from mock_server.core.store import Record
+from mock_server.core.tokens import league_identifier
 from mock_server.web.http import json_response, read_body
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
 """Base-20 consonants, as RFC 8628 section 6.1 suggests: no vowels (no words), no look-alikes."""
+USER_CODE_LENGTH = 8
 SLOW_DOWN_STEP = 5
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def normalize_user_code(text: str) -> str:
-    """``wdjb mjht`` and ``WDJB-MJHT`` are the same code: keep alphabet letters, upper-case, re-dash."""
+    """``wdjb mjht``, ``WDJB-MJHT`` and ``WDJBMJHT`` are the same code: keep alphabet letters, upper-case."""
     letters = "".join(ch for ch in text.upper() if ch in USER_CODE_ALPHABET)
-    return f"{letters[:4]}-{letters[4:]}" if len(letters) == 8 else text.strip().upper()
+    return letters if len(letters) == USER_CODE_LENGTH else text.strip().upper()
 
 
 def _new_user_code(ctx: MockContext) -> str:
+    """league's ``generateUserCode()``: 8 letters of the alphabet, no separator."""
     taken = {r["user_code"] for r in ctx.store.device_codes if r["status"] == "pending"}
     while True:
-        letters = "".join(secrets.choice(USER_CODE_ALPHABET) for _ in range(8))
-        code = f"{letters[:4]}-{letters[4:]}"
+        code = "".join(secrets.choice(USER_CODE_ALPHABET) for _ in range(USER_CODE_LENGTH))
         if code not in taken:
             return code
 
@@ -62,12 +67,12 @@ async def device_authorization(request: Request) -> Response:
     note = request.scope.setdefault("askara.note", {})
     params = await read_params(request)
     note["client_id"] = params.get("client_id")
-    client_id = authenticate_client(request, params)
+    client_id = identify_client(request, params)
     note["client_id"] = client_id
     scopes = validate_scopes(params.get("scope"))
     now = ctx.clock.now()
     _forget_stale(ctx, now)
-    device_code = secrets.token_urlsafe(32)
+    device_code = league_identifier()
     user_code = _new_user_code(ctx)
     ctx.store.device_codes.put(
         device_code,
@@ -87,14 +92,16 @@ async def device_authorization(request: Request) -> Response:
         },
     )
     base = ctx.settings.base_url
-    body = {
+    body: dict[str, Any] = {
         "device_code": device_code,
         "user_code": user_code,
         "verification_uri": f"{base}/device",
-        "verification_uri_complete": f"{base}/device?user_code={quote(user_code)}",
         "expires_in": ctx.settings.device_code_ttl,
-        "interval": ctx.settings.device_poll_interval,
     }
+    if ctx.settings.device_verification_uri_complete:
+        body["verification_uri_complete"] = f"{base}/device?user_code={quote(user_code)}"
+    if ctx.settings.device_interval:
+        body["interval"] = ctx.settings.device_poll_interval
     return json_response(body, headers=NO_STORE)
 
 

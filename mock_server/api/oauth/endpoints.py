@@ -6,8 +6,10 @@ per grant. There is no client credentials grant: Askara documents none, and a mo
 such tokens would let an integration pass here and fail in production.
 
 Each call leaves notes for the request journal (``grant_type``, ``client_id``, and for refreshes
-``refresh_family``, ``refresh_outcome``, ``refresh_token_issued_at``), which the conformance
-harness reads to tell "presented a spent refresh token" from other failures.
+``refresh_family``, ``refresh_outcome``, ``refresh_token_issued_at``; ``revoked_access_jti`` and
+``issued_access_jti`` on a rotation; ``refresh_reuse`` and ``revoked_tokens`` on a reuse; the
+presented and issued lengths of a truncated token), which the conformance harness reads to tell
+"presented a spent refresh token" or "kept a replaced access token" from other failures.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from starlette.routing import BaseRoute, Route
 from mock_server.api.oauth.authorize import authorize, exchange_code
 from mock_server.api.oauth.device import DEVICE_GRANT, NO_STORE, device_authorization, device_page, exchange_device_code
 from mock_server.api.oauth.params import Params, authenticate_client, read_params, require, validate_scopes
+from mock_server.core.assumptions import rely
 from mock_server.core.context import MockContext
 from mock_server.core.errors import OAuthError
+from mock_server.core.token_refusals import RefreshRefused
 from mock_server.web.http import json_response
 
 Grant = Callable[[MockContext, Params, str, dict[str, Any]], dict[str, Any]]
@@ -41,11 +45,20 @@ def refresh_grant(ctx: MockContext, params: Params, client_id: str, note: dict[s
         note["refresh_family"] = record["family"]
         note["refresh_token_issued_at"] = record["issued_at"]
     try:
-        return ctx.tokens.refresh(token, client_id, scope)
+        pair = ctx.tokens.refresh(token, client_id, scope)
+    except RefreshRefused as exc:
+        note.update(exc.notes)
+        raise
     except OAuthError as exc:
         if outcome == "rotated":
             note["refresh_outcome"] = exc.error
         raise
+    if record is not None and record.get("access_jti"):
+        note["revoked_access_jti"] = record["access_jti"]
+    issued = ctx.store.refresh_tokens.get(pair["refresh_token"])
+    if issued is not None:
+        note["issued_access_jti"] = issued["access_jti"]
+    return pair
 
 
 GRANTS: dict[str, Grant] = {
@@ -76,7 +89,11 @@ async def token(request: Request) -> Response:
 
 
 async def jwks(request: Request) -> Response:
-    """The public key of the access tokens, so integrators can verify them (RFC 7517 key set)."""
+    """The public key of the access tokens, so integrators can verify them (RFC 7517 key set).
+
+    An assumption: league documents no JWKS endpoint, and its tokens carry no ``kid``.
+    """
+    rely(request.scope, "jwks-endpoint")
     return json_response({"keys": [request.app.state.mock.tokens.public_jwk()]})
 
 

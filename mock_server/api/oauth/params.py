@@ -130,6 +130,21 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     return unquote_plus(client_id), unquote_plus(secret)
 
 
+def identify_client(request: Request, params: Params) -> str:
+    """The client named by ``client_id`` (body, else the Basic user), not authenticated.
+
+    league's device authorization request checks only that the client exists
+    (``getClientEntityOrFail``); its secret is checked when the device polls the token endpoint.
+    """
+    basic = _basic_credentials(request)
+    client_id = params.get("client_id") or (basic[0] if basic else None)
+    if client_id is None:
+        raise OAuthError("invalid_request", 'The request is missing the required parameter "client_id".')
+    if client_id != request.app.state.mock.settings.client_id:
+        raise OAuthError("invalid_client", f'Client authentication failed: unknown client "{client_id}".', status=401)
+    return client_id
+
+
 def authenticate_client(request: Request, params: Params) -> str:
     """The authenticated client id, from the body or else from HTTP Basic.
 

@@ -136,13 +136,21 @@ def problem_responses() -> dict[str, Any]:
               403: "Missing scope", 404: "Not found", 413: "Body too large", 415: "Unsupported content type",
               422: "Validation failed (violations name each field)", 429: "Rate limited (Retry-After)"}
     schema = {"$ref": "#/components/schemas/Problem"}
-    return {
+    responses = {
         f"Problem{code}": {
             "description": text,
             "content": {"application/problem+json": {"schema": schema}, "application/ld+json": {"schema": schema}},
         }
         for code, text in titles.items()
     }
+    # league's Symfony bundle answers 401/403 in plain text (empty without credentials), not problem documents.
+    plain = {"text/plain": {"schema": {"type": "string"}}}
+    explanation = {"X-Askara-Mock-Explanation": {"description": "What the mock saw (the mock's own header)",
+                                                 "schema": {"type": "string"}}}
+    for code in (401, 403):
+        responses[f"Problem{code}"] = {"description": titles[code] + " (plain text, as league's bundle answers)",
+                                       "content": plain, "headers": explanation}
+    return responses
 
 
 def builtin_schemas() -> dict[str, Any]:
