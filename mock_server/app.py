@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from mock_server import control
-from mock_server.api import documents, me, notes, patients, webhooks
+from mock_server.api import audios, documents, me, notes, patients, webhooks
 from mock_server.api.oauth import endpoints as oauth_endpoints
 from mock_server.core.context import MockContext
 from mock_server.core.settings import Settings
@@ -18,13 +18,16 @@ from mock_server.faults.api import install as install_faults
 from mock_server.files import origin as files_origin
 from mock_server.sender.install import install as install_sender
 from mock_server.web import openapi
+from mock_server.web.filters import CollectionSpec
 from mock_server.web.handlers import exception_handlers
 from mock_server.web.middleware import ApiMiddleware
+from mock_server.web.routing import SymfonyRouting
 
 
-def build_routes() -> list[BaseRoute]:
-    routes: list[BaseRoute] = []
-    for module in (oauth_endpoints, me, patients, documents, notes, webhooks, files_origin, openapi, control):
+def build_routes(settings: Settings) -> list[BaseRoute]:
+    routes: list[BaseRoute] = list(oauth_endpoints.routes())
+    routes.extend(me.routes(settings))
+    for module in (patients, documents, notes, audios, webhooks, files_origin, openapi, control):
         routes.extend(module.routes())
     return routes
 
@@ -52,10 +55,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await context.timers.stop()
             context.store.close()
 
-    app = Starlette(routes=build_routes(), lifespan=lifespan, exception_handlers=exception_handlers())  # type: ignore[arg-type]
+    app = Starlette(routes=build_routes(settings), lifespan=lifespan, exception_handlers=exception_handlers())  # type: ignore[arg-type]
+    app.router.redirect_slashes = False  # Symfony's rules instead: SymfonyRouting (301 for GET/HEAD only)
     app.state.mock = context
+    app.state.collection_specs = collection_specs()
+    app.add_middleware(SymfonyRouting)  # inside the journal and the rate limit, as Askara's kernel is
     app.add_middleware(ApiMiddleware, context=context)
     return app
+
+
+def collection_specs() -> dict[str, CollectionSpec]:
+    """Each list's spec by path, for /openapi.json to describe exactly what it accepts."""
+    return {module.SPEC.path: module.SPEC for module in (patients, documents, notes, audios, webhooks)}
 
 
 def context_installers() -> list[Callable[[MockContext], None]]:

@@ -1,4 +1,4 @@
-"""``/me``: GET (reference) and POST (quickstart) both answer the REF-USER shape."""
+"""``/me``: GET (reference) answers the REF-USER shape; POST (quickstart) is a 405 unless --me-accepts-post."""
 
 from __future__ import annotations
 
@@ -34,9 +34,31 @@ def test_get_me_answers_the_reference_shape(client: TestClient) -> None:
     assert not [key for key in body if key.startswith("_")]
 
 
-def test_post_me_answers_like_get(client: TestClient) -> None:
+def test_post_me_is_405_naming_get_by_default(client: TestClient) -> None:
+    """The reference documents GET only; the quickstart's POST is the likely slip: the stricter reading wins."""
+    response = client.post("/me", headers=_auth(client))
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, HEAD"
+    assert response.headers["content-type"].startswith("application/problem+json")
+    detail = response.json()["detail"]
+    assert "GET /me" in detail and "--me-accepts-post" in detail
+    journal = client.app.state.mock.store.journal.values()[-1]  # type: ignore[attr-defined]
+    assert journal["status"] == 405 and journal["refused"] == "method" and "GET /me" in journal["problem"]
+    other = client.put("/me", headers=_auth(client))
+    assert other.status_code == 405 and other.headers["allow"] == "GET, HEAD"
+
+
+def test_post_me_answers_like_get_with_the_setting(app_client) -> None:  # type: ignore[no-untyped-def]
+    client = app_client(me_accepts_post=True)
     headers = _auth(client)
     assert client.post("/me", headers=headers).json() == client.get("/me", headers=headers).json()
+    assert client.put("/me", headers=headers).headers["allow"] == "GET, HEAD, POST"
+    document = client.get("/openapi.json").json()
+    assert set(document["paths"]["/me"]) == {"get", "post"}
+
+
+def test_openapi_documents_get_me_only_by_default(client: TestClient) -> None:
+    assert set(client.get("/openapi.json").json()["paths"]["/me"]) == {"get"}
 
 
 def test_me_needs_the_profile_scope(client: TestClient) -> None:

@@ -19,6 +19,7 @@ from schemathesis import CheckContext, Response
 from schemathesis.checks import (
     allow_header_conformance,
     content_type_conformance,
+    negative_data_rejection,
     not_a_server_error,
     response_headers_conformance,
     response_schema_conformance,
@@ -103,6 +104,7 @@ def oauth_error_for_4xx(ctx: CheckContext, response: Response, case: schemathesi
 
 CHECKS = [
     not_a_server_error,
+    negative_data_rejection,
     problem_document_for_4xx,
     oauth_error_for_4xx,
     response_schema_conformance,

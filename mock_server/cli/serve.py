@@ -33,6 +33,8 @@ from mock_server.serving import tune_gc, uvicorn_config
               help="PEM RSA private key for access tokens (default: fresh per start).")
 @click.option("--auto-approve/--no-auto-approve", default=False, show_default=True,
               help="Skip the consent page of /authorize (headless use).")
+@click.option("--me-accepts-post/--no-me-accepts-post", default=False, show_default=True,
+              help="Answer POST /me like GET, as the quickstart calls it (the API reference has GET only: 405).")
 @click.option("--rate-limit-capacity", default=5000, show_default=True, type=int, help="0 turns the limit off.")
 @click.option("--rate-limit-refill", default=500, show_default=True, type=int)
 @click.option("--rate-limit-interval", default=900, show_default=True, type=int, help="Seconds between refills.")
@@ -59,6 +61,7 @@ def serve(
     redirect_uris: tuple[str, ...],
     signing_key: Path | None,
     auto_approve: bool,
+    me_accepts_post: bool,
     rate_limit_capacity: int,
     rate_limit_refill: int,
     rate_limit_interval: int,
@@ -85,6 +88,7 @@ def serve(
             redirect_uris=redirect_uris,
             signing_key_pem=signing_key.read_text() if signing_key else None,
             auto_approve=auto_approve,
+            me_accepts_post=me_accepts_post,
             rate_limit_capacity=rate_limit_capacity,
             rate_limit_refill=rate_limit_refill,
             rate_limit_interval=rate_limit_interval,

@@ -10,6 +10,7 @@ is rewritten to point inside the document. Control API paths are listed under th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -17,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mock_server.core.settings import Settings
+from mock_server.web.filters import CollectionSpec
 from mock_server.web.http import json_response
 from mock_server.web.openapi.control import control_paths
 from mock_server.web.openapi.parts import (
@@ -38,11 +40,14 @@ def routes() -> list[BaseRoute]:
 
 
 async def openapi_json(request: Request) -> Response:
-    return json_response(build(request.app.state.mock.settings))
+    return json_response(build(request.app.state.mock.settings, request.app.state.collection_specs))
 
 
-def build(settings: Settings) -> dict[str, Any]:
-    """The whole document for one mock (server URL and OAuth URLs follow its base URL)."""
+def build(settings: Settings, specs: Mapping[str, CollectionSpec]) -> dict[str, Any]:
+    """The whole document for one mock (server URL and OAuth URLs follow its base URL).
+
+    ``specs``: the collection path -> spec of each list, so its parameters are written from what it accepts.
+    """
     base = settings.base_url
     return {
         "openapi": "3.1.0",
@@ -54,7 +59,7 @@ def build(settings: Settings) -> dict[str, Any]:
         },
         "servers": [{"url": base}],
         "tags": [{"name": CONTROL_TAG, "description": "askara-mock's control API (/_mock): not part of Askara."}],
-        "paths": {**public_paths(), **control_paths()},
+        "paths": {**public_paths(settings, specs), **control_paths()},
         "webhooks": {
             "delivery": {"post": {"summary": "What Askara posts to a registered webhook URL",
                                   "requestBody": {"required": True, "content": {"application/json": {
