@@ -8,7 +8,8 @@
   ``Uuid::isValid``); braces, ``urn:uuid:`` or missing dashes do not match the route: 404, also
   when the method is wrong (a route requirement fails before the method is looked at).
 * An ``Accept`` header the API cannot answer is a 406, decided after routing (404/405 first) and
-  before authentication, in the order of Symfony's kernel listeners.
+  before authentication, in the order of Symfony's kernel listeners; a malformed uuid's 404 also
+  comes before 401/403.
 * :class:`ExplainedRefusal` routes a method the mock refuses on purpose (``POST /me``) to a 405
   that says why; it never counts as an allowed method.
 """
@@ -25,7 +26,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mock_server.core.errors import MethodNotAllowed, NotAcceptable
+from mock_server.core.errors import MethodNotAllowed, NotAcceptable, NotFound, ProblemError
 from mock_server.web.http import problem_response
 from mock_server.web.middleware import classify
 from mock_server.web.negotiation import negotiate, not_acceptable_detail
@@ -103,9 +104,25 @@ class SymfonyRouting:
                 return
         elif classify(path) == "api":
             accept = _header(scope, b"accept")
-            if accept is not None and negotiate(accept) is None and await self._not_acceptable(scope, receive, send):
-                return
+            refused = accept is not None and negotiate(accept) is None
+            if refused or path.count("/") >= 2:  # a collection path has no uuid to check: skip the scan
+                match, params = _match(scope["app"].router.routes, scope)
+                if match is not Match.NONE and has_malformed_uuid(params):
+                    await self._reply(scope, receive, send, NotFound(
+                        f'No route found for "{scope["method"]} {path}": the identifier is not a valid UUID '
+                        "(8-4-4-4-12 hexadecimal digits with dashes; no braces, no urn:uuid: prefix)."), "route")
+                    return
+                if refused and match is Match.FULL:
+                    await self._reply(scope, receive, send, NotAcceptable(not_acceptable_detail(accept or "")), None)
+                    return
         await self.app(scope, receive, send)
+
+    @staticmethod
+    async def _reply(scope: Scope, receive: Receive, send: Send, error: ProblemError, refused: str | None) -> None:
+        """Answer before the app: Symfony's router and format listener run before the firewall (401/403)."""
+        if refused:
+            scope.setdefault("askara.note", {})["refused"] = refused
+        await problem_response(Request(scope, receive), error)(scope, receive, send)
 
     async def _redirect(self, scope: Scope, receive: Receive, send: Send, path: str) -> bool:
         """301 to the path without its trailing slash(es) when a GET/HEAD there would be routed."""
@@ -119,15 +136,6 @@ class SymfonyRouting:
         url = URL(scope=target)
         response = Response(status_code=301, headers={"Location": str(url)})
         await response(scope, receive, send)
-        return True
-
-    async def _not_acceptable(self, scope: Scope, receive: Receive, send: Send) -> bool:
-        match, params = _match(scope["app"].router.routes, scope)
-        if match is not Match.FULL or has_malformed_uuid(params):
-            return False  # the router answers first: 404 or 405
-        accept = _header(scope, b"accept") or ""
-        request = Request(scope, receive)
-        await problem_response(request, NotAcceptable(not_acceptable_detail(accept)))(scope, receive, send)
         return True
 
 
