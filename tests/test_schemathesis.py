@@ -29,6 +29,7 @@ from schemathesis.checks import (
 from mock_server import create_app
 from mock_server.core.tokens import KNOWN_SCOPES
 from mock_server.web.openapi import CONTROL_TAG
+from mock_server.web.routing import canonical_uuid
 
 # One mock for the module: building the schema per test would cost more than the fuzzing. A bucket
 # this large keeps 429 out of the way; rate limiting has its own tests.
@@ -40,9 +41,12 @@ def _load(app: Any, **config: Any) -> schemathesis.BaseSchema:
     return schemathesis.openapi.from_asgi("/openapi.json", app, config=schemathesis.Config.from_dict(config))
 
 
-SCHEMA = _load(APP).exclude(tag=CONTROL_TAG)
+# API Platform ignores query parameters no filter declares (and so does the mock): an extra one is not
+# negative data, so negative_data_rejection must not expect it refused.
+PUBLIC = {"generation": {"allow-extra-parameters": False}}
+SCHEMA = _load(APP, **PUBLIC).exclude(tag=CONTROL_TAG)
 # Without a token every answer is the same 401: the coverage phase's hundreds of boundary cases add nothing.
-NO_TOKEN_SCHEMA = _load(APP, phases={"coverage": {"enabled": False}}).exclude(tag=CONTROL_TAG)
+NO_TOKEN_SCHEMA = _load(APP, phases={"coverage": {"enabled": False}}, **PUBLIC).exclude(tag=CONTROL_TAG)
 CTX = APP.state.mock
 DOCUMENT = SCHEMA.raw_schema
 PROBLEM_TYPES = ("application/problem+json", "application/ld+json")
@@ -134,6 +138,7 @@ KNOWN = {
     "/patients": _call("/patients", "GET")[0]["uuid"],
     "/documents": _call("/documents", "GET")[0]["uuid"],
     "/notes": _call("/notes", "GET")[0]["uuid"],
+    "/audios": _call("/audios", "GET")[0]["uuid"],
 }
 
 
@@ -158,6 +163,11 @@ def test_existing_resources_answer_every_input_without_5xx(case: schemathesis.Ca
 def test_without_a_token_every_secured_operation_answers_401(case: schemathesis.Case) -> None:
     response = case.call()
     case.validate_response(response, checks=CHECKS)
+    raw = (case.path_parameters or {}).get("uuid")
+    if isinstance(raw, str) and canonical_uuid(raw) is None:
+        # Symfony's route requirement fails before the firewall runs: 404, not 401.
+        assert response.status_code == 404, (response.status_code, response.text)
+        return
     assert response.status_code == 401, (response.status_code, response.text)
     assert response.headers["www-authenticate"][0].startswith("Bearer"), response.headers
 

@@ -25,18 +25,17 @@ STRING = {"type": "string"}
 
 
 def _query(name: str, schema: dict[str, Any], description: str, *, empty: bool) -> dict[str, Any]:
-    param: dict[str, Any] = {"name": name, "in": "query", "schema": schema, "description": description,
-                             "allowEmptyValue": empty}  # fmt: skip
-    if schema.get("type") == "array":
-        param.update({"style": "form", "explode": True})
-    return param
+    return {"name": name, "in": "query", "schema": schema, "description": description, "allowEmptyValue": empty}
 
 
 def _both_forms(name: str, schema: dict[str, Any], description: str, *, empty: bool) -> list[dict[str, Any]]:
-    """``name=v`` and ``name[]=v1&name[]=v2``."""
-    return [_query(name, schema, description, empty=empty),
-            _query(f"{name}[]", {"type": "array", "items": schema}, description + " (several values: any of them)",
-                   empty=empty)]  # fmt: skip
+    """``name=v`` and ``name[]=v1&name[]=v2``.
+
+    ``name[]`` is described as one value that may be repeated, not as an array: a query string cannot
+    tell an array's item types apart, so a fuzzer's "array of objects" would look valid on the wire.
+    """
+    several = description + f" Repeat {name}[]=v1&{name}[]=v2 for several values: any of them matches."
+    return [_query(name, schema, description, empty=empty), _query(f"{name}[]", schema, several, empty=empty)]
 
 
 def collection_parameters(spec: CollectionSpec) -> list[dict[str, Any]]:

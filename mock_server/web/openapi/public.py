@@ -48,9 +48,9 @@ def public_paths(settings: Settings, specs: Mapping[str, CollectionSpec]) -> dic
     uuid_path = parameter("uuid", "path", UUID)
     patient = {"$ref": "#/components/schemas/patient/$defs/Patient"} if "patient" in component_schemas() else {}
     patient_list = {"type": "array", "items": patient}
-    expand = [{"name": "expand[]", "in": "query", "style": "form", "explode": True, "allowEmptyValue": False,
-               "description": "Embed the patient instead of its IRI; any other value is a 400.",
-               "schema": {"type": "array", "items": {"type": "string", "enum": ["patient.read", "patient.list"]}}}]
+    expand = [{"name": "expand[]", "in": "query", "allowEmptyValue": False,
+               "description": "Embed the patient instead of its IRI (repeatable); any other value is a 400.",
+               "schema": {"type": "string", "enum": ["patient.read", "patient.list"]}}]
     webhook_item = {
         "parameters": [uuid_path],
         "get": op("Read a webhook", "Webhook", {**ok("The webhook", ref("webhook-resource")), **problems(404)},
