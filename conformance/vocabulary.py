@@ -27,4 +27,5 @@ CHECK_IDS: Final = (
     "polling-interval",
     "signature",
     "unusual-payloads",
+    "routes",
 )
