@@ -209,7 +209,7 @@ def test_the_terminal_shows_live_progress_and_the_summary_table(failed_run: Repo
         assert re.search(rf"│ {re.escape(check_id)}\s+│ (passed|failed|skipped)\s+│", table), check_id
     # Messages are shown as written, with the scenario they came from.
     assert "[basics] 2 of 2 delivered documents got no POST /documents/{uuid}/status" in table
-    assert re.search(r"^FAILED: 3 passed, 1 failed, 14 skipped in \d+\.\d s$", table, re.M)
+    assert re.search(r"^FAILED: 4 passed, 1 failed, 14 skipped in \d+\.\d s$", table, re.M)
     assert any(line.startswith("wrote ") and line.endswith("report.html") for line in lines)
 
 

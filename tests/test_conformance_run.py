@@ -44,7 +44,7 @@ def test_exit_0_when_every_check_passed(tmp_path: Path) -> None:
         "--scenario", "basics", "--timeout", "40",
     )  # fmt: skip
     assert done.returncode == EXIT_PASSED, done.stderr
-    assert "PASSED: 5 passed, 0 failed, 13 skipped" in done.stderr
+    assert "PASSED: 6 passed, 0 failed, 13 skipped" in done.stderr
 
 
 def test_exit_1_when_a_check_failed(tmp_path: Path) -> None:
@@ -55,7 +55,7 @@ def test_exit_1_when_a_check_failed(tmp_path: Path) -> None:
         "--scenario", "basics", "--timeout", "5",  # bounds the wait for reports that never come
     )  # fmt: skip
     assert done.returncode == EXIT_FAILED, done.stderr
-    assert "FAILED: 3 passed, 1 failed, 14 skipped" in done.stderr
+    assert "FAILED: 4 passed, 1 failed, 14 skipped" in done.stderr
     assert "got no POST /documents/{uuid}/status" in done.stderr
 
 
