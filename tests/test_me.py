@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 
+from click.testing import CliRunner
 from conftest import access_token
 from starlette.testclient import TestClient
+
+from mock_server.cli.serve import serve
 
 REF_USER_FIELDS = {
     "uuid", "email", "firstName", "lastName", "phone", "gender", "isVerified", "rpps", "am", "language", "timezone",
@@ -78,3 +81,8 @@ def test_me_as_jsonld(client: TestClient) -> None:
     body = response.json()
     assert body["@context"] == "/contexts/User"
     assert body["@id"] == f"/users/{body['uuid']}" and body["@type"] == "User"
+
+
+def test_serve_has_the_option() -> None:
+    result = CliRunner().invoke(serve, ["--help"])
+    assert result.exit_code == 0 and "--me-accepts-post" in result.output
