@@ -91,3 +91,20 @@ def _refs(node: object) -> list[str]:
     if isinstance(node, list):
         return [ref for item in node for ref in _refs(item)]
     return []
+
+
+def test_collection_parameters_say_exactly_what_each_list_accepts(client: TestClient, document: dict) -> None:  # type: ignore[type-arg]
+    """Empty values: string filters allow them (matched literally), uuid and relation filters refuse them."""
+    documents = {p.get("name"): p for p in document["paths"]["/documents"]["get"]["parameters"] if "name" in p}
+    patient = documents["patient"]
+    assert patient["allowEmptyValue"] is False and patient["schema"]["pattern"].startswith("^(?:(?:https?://")
+    assert documents["type"]["allowEmptyValue"] is True
+    assert documents["synchronized"]["schema"]["enum"] == ["true", "1", "false", "0"]
+    assert "createdAt[after]" in documents and "createdAt[gte]" not in documents
+    patients = {p.get("name") for p in document["paths"]["/patients"]["get"]["parameters"]}
+    assert {"search", "user.email", "user.uuid[]", "createdAt[between]", "order[anonymousCode]"} <= patients
+    assert not {"id", "client", "createdAt[after]"} & patients
+    audios = {p.get("name") for p in document["paths"]["/audios"]["get"]["parameters"]}
+    assert {"exists[archivedAt]", "documents[]", "expand[]", "archivedAt[lte]", "order[patient]"} <= audios
+    specs = client.app.state.collection_specs  # type: ignore[attr-defined]
+    assert set(specs) == {"/patients", "/documents", "/notes", "/audios", "/webhooks"}
