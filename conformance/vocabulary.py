@@ -29,4 +29,5 @@ CHECK_IDS: Final = (
     "polling-interval",
     "signature",
     "unusual-payloads",
+    "routes",
 )

@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
 from mock_server import control
-from mock_server.api import documented, documents, me, notes, patients, webhooks
+from mock_server.api import audios, documented, documents, me, notes, patients, webhooks
 from mock_server.api.oauth import endpoints as oauth_endpoints
 from mock_server.core.assumptions import invented_operations
 from mock_server.core.context import MockContext
@@ -20,18 +20,22 @@ from mock_server.faults.api import install as install_faults
 from mock_server.files.origin import FilesOrigin
 from mock_server.sender.install import install as install_sender
 from mock_server.web import openapi
+from mock_server.web.filters import CollectionSpec
 from mock_server.web.handlers import exception_handlers
 from mock_server.web.middleware import ApiMiddleware
+from mock_server.web.routing import SymfonyRouting
 
 
-def build_routes(*, documented_only: bool = False) -> list[BaseRoute]:
-    """Every route; with ``documented_only``, not those of operations Askara does not document
+def build_routes(settings: Settings) -> list[BaseRoute]:
+    """Every route; with ``settings.documented_only``, not those of operations Askara does not document
     (``invented`` assumptions), which then answer as any unknown route does (404, or 405 with
     ``Allow`` when the path serves other methods)."""
     routes: list[BaseRoute] = []
-    for module in (oauth_endpoints, me, patients, documents, notes, webhooks, openapi, control):
+    routes.extend(oauth_endpoints.routes())
+    routes.extend(me.routes(settings))
+    for module in (patients, documents, notes, audios, webhooks, openapi, control):
         routes.extend(module.routes())
-    if documented_only:
+    if settings.documented_only:
         invented = invented_operations()
         routes = [route for route in routes if not _invented(route, invented)]
     return routes
@@ -67,13 +71,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await context.timers.stop()
             context.store.close()
 
-    routes = build_routes(documented_only=settings.documented_only)
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers=exception_handlers())  # type: ignore[arg-type]
+    app = Starlette(routes=build_routes(settings), lifespan=lifespan, exception_handlers=exception_handlers())  # type: ignore[arg-type]
+    app.router.redirect_slashes = False  # Symfony's rules instead: SymfonyRouting (301 for GET/HEAD only)
     app.state.mock = context
-    # The files origin (pre-signed PDF links) is answered inside the journal, outside the API's routes.
+    app.state.collection_specs = collection_specs()
+    app.add_middleware(SymfonyRouting)  # inside the journal and the rate limit, as Askara's kernel is
+    # The files origin (pre-signed PDF links) is answered inside the journal, before the API's routing.
     app.add_middleware(FilesOrigin, context=context)
     app.add_middleware(ApiMiddleware, context=context)
     return app
+
+
+def collection_specs() -> dict[str, CollectionSpec]:
+    """Each list's spec by path, for /openapi.json to describe exactly what it accepts."""
+    return {module.SPEC.path: module.SPEC for module in (patients, documents, notes, audios, webhooks)}
 
 
 def context_installers() -> list[Callable[[MockContext], None]]:

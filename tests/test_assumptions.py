@@ -26,7 +26,7 @@ from mock_server.serving import RunningMock, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = (ROOT / "docs" / "assumptions.md").read_text(encoding="utf-8")
-RELIED_ELSEWHERE = {"jwks-endpoint"}
+RELIED_ELSEWHERE: set[str] = set()
 """Relied on by a handler another branch edits (mock_server/api/oauth/endpoints.py)."""
 EVENTS = ["new_document", "new_note"]
 
@@ -67,7 +67,8 @@ def test_every_assumption_is_relied_on_by_some_handler() -> None:
     for name, entry_id in names.items():
         if entry_id in RELIED_ELSEWHERE:
             continue
-        pattern = rf"rely\([^)]*(?:\b{name}\.id|[\"']{entry_id}[\"'])\)|served_form\([^)]*\b{name}\b"
+        pattern = (rf"rely\([^)]*(?:\b{name}\.id|[\"']{entry_id}[\"'])\)|served_form\([^)]*\b{name}\b"
+                   rf"|extras_assumption=[\"']{entry_id}[\"']")
         uses = re.findall(pattern, source)
         assert uses, f"no handler relies on {entry_id} ({name})"
 

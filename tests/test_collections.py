@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from conftest import access_token
 from hypothesis import given
 from hypothesis import strategies as st
@@ -130,14 +131,51 @@ def test_date_filter_boundaries(client: TestClient) -> None:
 
     assert docs[3]["uuid"] in uuids("after") and docs[3]["uuid"] in uuids("before")
     assert docs[3]["uuid"] not in uuids("strictly_after") | uuids("strictly_before")
-    assert uuids("gte") == uuids("after") and uuids("lt") == uuids("strictly_before")
-    between = client.get(
-        "/documents", params={"createdAt[between]": f"{docs[1]['createdAt']}..{docs[4]['createdAt']}"},
-        headers=_reader(client, ld=False),
-    ).json()  # fmt: skip
-    assert [d["uuid"] for d in between] == [d["uuid"] for d in docs[1:5]]
+    assert uuids("after") | uuids("strictly_before") == {d["uuid"] for d in docs}
     bad = client.get("/documents", params={"createdAt[around]": bound}, headers=_reader(client, ld=False))
     assert bad.status_code == 400 and bad.json()["violations"][0]["propertyPath"] == "createdAt[around]"
+
+
+def test_range_operators_on_patients(client: TestClient) -> None:
+    """Patients take the reference page's [between|gt|gte|lt|lte]; both bounds of between are included."""
+    headers = {"Authorization": f"Bearer {access_token(client)}"}
+    patients = client.get("/patients", params={"order[createdAt]": "asc"}, headers=headers).json()
+    bound = patients[3]["createdAt"]
+
+    def uuids(operator: str) -> set[str]:
+        found = client.get("/patients", params={f"createdAt[{operator}]": bound}, headers=headers)
+        assert found.status_code == 200, found.text
+        return {p["uuid"] for p in found.json()}
+
+    at = {p["uuid"] for p in patients if p["createdAt"] == bound}
+    assert uuids("gte") - uuids("gt") == at and uuids("lte") - uuids("lt") == at
+    between = client.get(
+        "/patients", params={"createdAt[between]": f"{patients[1]['createdAt']}..{patients[4]['createdAt']}"},
+        headers=headers,
+    ).json()  # fmt: skip
+    assert {p["uuid"] for p in between} >= {p["uuid"] for p in patients[1:5]}
+
+
+@pytest.mark.parametrize(
+    ("path", "operator", "accepted"),
+    [
+        ("/documents", "gte", "createdAt[after], createdAt[before], createdAt[strictly_after]"),
+        ("/notes", "between", "createdAt[after]"),
+        ("/patients", "after", "createdAt[between], createdAt[gt], createdAt[gte], createdAt[lt], createdAt[lte]"),
+        ("/audios", "strictly_before", "createdAt[between]"),
+    ],
+)
+def test_an_operator_the_resource_does_not_document_is_400_naming_the_accepted_ones(
+    client: TestClient, path: str, operator: str, accepted: str
+) -> None:
+    """API Platform silently ignores an undeclared operator (the whole list comes back): the mock refuses it."""
+    headers = {"Authorization": f"Bearer {access_token(client)}"}
+    response = client.get(path, params={f"createdAt[{operator}]": "2026-01-01"}, headers=headers)
+    assert response.status_code == 400, response.text
+    assert response.json()["violations"][0]["propertyPath"] == f"createdAt[{operator}]"
+    assert accepted in response.json()["detail"]
+    bare = client.get(path, params={"createdAt": "2026-01-01"}, headers=headers)
+    assert bare.status_code == 400 and "no operator" in bare.json()["detail"]
 
 
 def test_multi_value_exact_filter(client: TestClient) -> None:

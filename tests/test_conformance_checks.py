@@ -104,6 +104,8 @@ BROKEN = [
     ("reserialize-body", "signatures", "signature", "re-serialised JSON", "webhook", True),
     ("poll-every-second", "polling", "polling-interval", "polled again after", "polling", False),
     ("first-page-only", "polling", "pagination", "read every page", "polling", False),
+    ("python-bool-filter", "polling", "pagination", 'Query parameter "synchronized"', "polling", False),
+    ("post-me", "basics", "routes", "POST /me answered 405", "webhook", False),
 ]
 
 
@@ -158,3 +160,32 @@ def test_refresh_rotation_names_a_truncated_refresh_token() -> None:
     result = judge("refresh-rotation", truncated)
     assert result.status == "failed"
     assert "truncated to 255 characters" in result.message and "828" in result.message
+
+
+# -- the judges of the routing refusals, on journals written by hand ----------------------------
+
+
+def _observation(mode: str, *entries: dict[str, object]) -> Observation:
+    observation = Observation("unit", mode, None, False)
+    observation.journal = [{"id": n, "kind": "api", "wall": float(n), **e} for n, e in enumerate(entries, 1)]
+    return observation
+
+
+def test_routes_quotes_the_refused_call_and_what_the_mock_said() -> None:
+    ok = {"method": "GET", "path": "/documents", "status": 200}
+    refused = {"method": "POST", "path": "/me", "status": 405, "refused": "method", "problem": "Call GET /me."}
+    assert judge("routes", _observation("webhook", ok)).status == "passed"
+    assert judge("routes", _observation("webhook")).status == "skipped"
+    result = judge("routes", _observation("webhook", ok, refused))
+    assert result.status == "failed"
+    assert "POST /me answered 405 (Call GET /me.)" in result.message
+    unknown_document = {"method": "GET", "path": "/documents/0", "status": 404}  # a 404 for a missing resource
+    assert judge("routes", _observation("webhook", ok, unknown_document)).status == "passed"
+
+
+def test_pagination_fails_on_a_refused_poll_naming_the_filter() -> None:
+    said = 'Query parameter "synchronized": The value \'False\' is not accepted'
+    poll = {"method": "GET", "path": "/documents", "query": "synchronized=False&page=1", "status": 400, "problem": said}
+    result = judge("pagination", _observation("polling", poll))
+    assert result.status == "failed"
+    assert "GET /documents?synchronized=False&page=1 answered 400" in result.message and said in result.message

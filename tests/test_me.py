@@ -1,11 +1,14 @@
-"""``/me``: GET (reference) and POST (quickstart) both answer the REF-USER shape."""
+"""``/me``: GET (reference) answers the REF-USER shape; POST (quickstart) is a 405 unless --me-accepts-post."""
 
 from __future__ import annotations
 
 import re
 
+from click.testing import CliRunner
 from conftest import access_token
 from starlette.testclient import TestClient
+
+from mock_server.cli.serve import serve
 
 REF_USER_FIELDS = {
     "uuid", "email", "firstName", "lastName", "phone", "gender", "isVerified", "rpps", "am", "language", "timezone",
@@ -34,9 +37,31 @@ def test_get_me_answers_the_reference_shape(client: TestClient) -> None:
     assert not [key for key in body if key.startswith("_")]
 
 
-def test_post_me_answers_like_get(client: TestClient) -> None:
+def test_post_me_is_405_naming_get_by_default(client: TestClient) -> None:
+    """The reference documents GET only; the quickstart's POST is the likely slip: the stricter reading wins."""
+    response = client.post("/me", headers=_auth(client))
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, HEAD"
+    assert response.headers["content-type"].startswith("application/problem+json")
+    detail = response.json()["detail"]
+    assert "GET /me" in detail and "--me-accepts-post" in detail
+    journal = client.app.state.mock.store.journal.values()[-1]  # type: ignore[attr-defined]
+    assert journal["status"] == 405 and journal["refused"] == "method" and "GET /me" in journal["problem"]
+    other = client.put("/me", headers=_auth(client))
+    assert other.status_code == 405 and other.headers["allow"] == "GET, HEAD"
+
+
+def test_post_me_answers_like_get_with_the_setting(app_client) -> None:  # type: ignore[no-untyped-def]
+    client = app_client(me_accepts_post=True)
     headers = _auth(client)
     assert client.post("/me", headers=headers).json() == client.get("/me", headers=headers).json()
+    assert client.put("/me", headers=headers).headers["allow"] == "GET, HEAD, POST"
+    document = client.get("/openapi.json").json()
+    assert set(document["paths"]["/me"]) == {"get", "post"}
+
+
+def test_openapi_documents_get_me_only_by_default(client: TestClient) -> None:
+    assert set(client.get("/openapi.json").json()["paths"]["/me"]) == {"get"}
 
 
 def test_me_needs_the_profile_scope(client: TestClient) -> None:
@@ -56,3 +81,8 @@ def test_me_as_jsonld(client: TestClient) -> None:
     body = response.json()
     assert body["@context"] == "/contexts/User"
     assert body["@id"] == f"/users/{body['uuid']}" and body["@type"] == "User"
+
+
+def test_serve_has_the_option() -> None:
+    result = CliRunner().invoke(serve, ["--help"])
+    assert result.exit_code == 0 and "--me-accepts-post" in result.output

@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 from mock_server.core.packaged import SCHEMA_SUFFIX, schema_files
 from mock_server.web.middleware import classify
 from mock_server.web.openapi import CONTROL_TAG
+from mock_server.web.routing import ExplainedRefusal
 
 
 @pytest.fixture
@@ -32,6 +33,8 @@ def test_every_public_route_is_documented(client: TestClient, document: dict) ->
     for route in client.app.routes:  # type: ignore[attr-defined]
         if not isinstance(route, Route) or classify(route.path) == "control" or route.path == "/openapi.json":
             continue
+        if isinstance(route, ExplainedRefusal):
+            continue  # a method refused on purpose (POST /me): not an operation
         operations = document["paths"].get(route.path)
         if operations is None:
             missing.append(route.path)
@@ -106,3 +109,20 @@ def _refs(node: object) -> list[str]:
     if isinstance(node, list):
         return [ref for item in node for ref in _refs(item)]
     return []
+
+
+def test_collection_parameters_say_exactly_what_each_list_accepts(client: TestClient, document: dict) -> None:  # type: ignore[type-arg]
+    """Empty values: string filters allow them (matched literally), uuid and relation filters refuse them."""
+    documents = {p.get("name"): p for p in document["paths"]["/documents"]["get"]["parameters"] if "name" in p}
+    patient = documents["patient"]
+    assert patient["allowEmptyValue"] is False and patient["schema"]["pattern"].startswith("^(?:(?:https?://")
+    assert documents["type"]["allowEmptyValue"] is True
+    assert documents["synchronized"]["schema"]["enum"] == ["true", "1", "false", "0"]
+    assert "createdAt[after]" in documents and "createdAt[gte]" not in documents
+    patients = {p.get("name") for p in document["paths"]["/patients"]["get"]["parameters"]}
+    assert {"search", "user.email", "user.uuid[]", "createdAt[between]", "order[anonymousCode]"} <= patients
+    assert not {"id", "client", "createdAt[after]"} & patients
+    audios = {p.get("name") for p in document["paths"]["/audios"]["get"]["parameters"]}
+    assert {"exists[archivedAt]", "documents[]", "expand[]", "archivedAt[lte]", "order[patient]"} <= audios
+    specs = client.app.state.collection_specs  # type: ignore[attr-defined]
+    assert set(specs) == {"/patients", "/documents", "/notes", "/audios", "/webhooks"}

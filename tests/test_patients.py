@@ -43,7 +43,7 @@ def test_list_filters_and_orders(client: TestClient) -> None:
     assert all(p["gender"] == "female" for p in women)
     assert len(women) == sum(p["gender"] == "female" for p in everyone)
     newest = max(p["createdAt"] for p in everyone)
-    after = client.get("/patients", params={"createdAt[after]": newest}, headers=headers).json()
+    after = client.get("/patients", params={"createdAt[gte]": newest}, headers=headers).json()
     assert [p["createdAt"] for p in after] == [newest]
 
 

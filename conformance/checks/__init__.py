@@ -5,7 +5,7 @@ scenario gave it nothing to judge). A check never passes for lack of evidence it
 Importing this package registers them all, in the order of the design's table.
 """
 
-from conformance.checks import auth, deliveries, imports, polling  # noqa: F401 - registers the checks
+from conformance.checks import auth, deliveries, imports, polling, requests  # noqa: F401 - registers the checks
 from conformance.checks.registry import CHECKS, CheckResult, CheckSpec, Status, judge
 
 ORDER = (
@@ -29,6 +29,7 @@ ORDER = (
     "polling-interval",
     "signature",
     "unusual-payloads",
+    "routes",
 )
 assert set(ORDER) == set(CHECKS), sorted(set(ORDER) ^ set(CHECKS))
 for _id in ORDER:  # re-insert in the documented order (dicts keep insertion order)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from conformance.checks.registry import Status, check, skip
+from conformance.checks.requests import describe
 from conformance.observation import Observation
 
 
@@ -12,6 +13,15 @@ from conformance.observation import Observation
 def pagination(observation: Observation) -> tuple[Status, str, list[dict[str, Any]]]:
     if observation.mode != "polling":
         return skip("the integration is not polling")
+    refused = [e for e in observation.api_requests()
+               if e.get("path") == "/documents" and e.get("method") == "GET" and e.get("status") == 400]  # fmt: skip
+    if refused:
+        return (
+            "failed",
+            f"{len(refused)} poll(s) of GET /documents refused with 400, e.g. {describe(refused[0])}: send the "
+            "filters as the mock says (Askara may silently drop a filter it cannot read and return every document)",
+            [{"request": e.get("id"), "query": e.get("query"), "mock_said": e.get("problem")} for e in refused[:20]],
+        )
     expected = [t["resource"] for t in observation.triggered if t["action"] == "new_document"]
     if len(expected) <= 100:
         return skip("fewer than one full page of unsynchronized documents")

@@ -39,11 +39,15 @@ SPEC = CollectionSpec(
         "patient": lambda d: d["patient"]["uuid"],
         "patient.externalId": lambda d: d["patient"].get("externalId"),
     },
+    uuid_filters=frozenset({"uuid"}),
     booleans={"synchronized": lambda d: d.get("synchronized")},
     dates={name: (lambda d, n=name: d.get(n)) for name in ("createdAt", "updatedAt", "validatedAt", "synchronizedAt")},
     order={name: (lambda d, n=name: d.get(n)) for name in ("createdAt", "updatedAt", "validatedAt", "synchronizedAt")},
     relations={"patient": "/patients/"},
+    documented=frozenset({"synchronized"}),
+    extras_assumption="document-filters",
 )
+"""The guide documents only ``synchronized``; the rest follows API Platform (DateFilter operators, as /notes)."""
 
 
 def routes() -> list[BaseRoute]:

@@ -1,8 +1,10 @@
 """``/me``: the authenticated clinician, with their organization embedded.
 
-The API reference documents ``GET /me``; both versions of the quickstart call it with
-``POST``. The mock answers both with the reference's shape (singular ``organization`` and
-``organizationRole``), which is the authoritative schema.
+The API reference documents ``GET /me``; both versions of the quickstart call it with ``POST``,
+most likely a slip. Two Askara pages disagreeing, the mock takes the stricter reading: ``POST /me``
+is a 405 (``Allow: GET, HEAD``) that says so, unless ``me_accepts_post`` (``serve
+--me-accepts-post``) makes it answer like GET. The shape is the reference's (singular
+``organization`` and ``organizationRole``), the authoritative schema.
 """
 
 from __future__ import annotations
@@ -14,10 +16,13 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mock_server.api.oauth.guard import authenticate
+from mock_server.core.assumptions import rely
 from mock_server.core.context import MockContext
+from mock_server.core.settings import Settings
 from mock_server.core.store import Record
 from mock_server.core.timefmt import iso
 from mock_server.web.collections import CollectionSpec, item_response
+from mock_server.web.routing import ExplainedRefusal
 
 USER_FIELDS = (
     "uuid", "email", "firstName", "lastName", "phone", "gender", "isVerified", "rpps", "am", "language",
@@ -30,12 +35,22 @@ ORGANIZATION_FIELDS = (
 SPEC = CollectionSpec(resource="User", path="/users")
 
 
-def routes() -> list[BaseRoute]:
-    return [Route("/me", me, methods=["GET", "POST"])]
+POST_REFUSED = (
+    "Askara's API reference documents GET /me only; the quickstart's POST /me is most likely a slip. "
+    "Call GET /me (or start the mock with --me-accepts-post to allow POST)."
+)
+
+
+def routes(settings: Settings) -> list[BaseRoute]:
+    if settings.me_accepts_post:
+        return [Route("/me", me, methods=["GET", "POST"])]
+    return [Route("/me", me, methods=["GET"]), ExplainedRefusal("/me", "POST", POST_REFUSED)]
 
 
 async def me(request: Request) -> Response:
     token = authenticate(request, "profile")
+    if request.method == "POST":
+        rely(request.scope, "me-post")
     ctx: MockContext = request.app.state.mock
     user = ctx.store.users.require(token.user_id, "User")
     return item_response(request, SPEC, user["uuid"], public_user(ctx, user))

@@ -1,4 +1,8 @@
-"""``/notes``: AI-generated consultation notes, filterable by patient, audio, type and date."""
+"""``/notes``: AI-generated consultation notes, filterable by patient, audio, type and date.
+
+The guide documents ``patient``, ``audio``, ``createdAt[after]`` and ``order[createdAt]``; the
+other filters follow API Platform (DateFilter operators only) and rely on ``note-filters``.
+"""
 
 from __future__ import annotations
 
@@ -24,9 +28,12 @@ SPEC = CollectionSpec(
         "patient": lambda n: (n.get("patient") or {}).get("uuid"),
         "audio": lambda n: (n.get("audio") or "").removeprefix("/audios/") or None,
     },
+    uuid_filters=frozenset({"uuid"}),
     dates={"createdAt": lambda n: n.get("createdAt"), "updatedAt": lambda n: n.get("updatedAt")},
     order={"createdAt": lambda n: n.get("createdAt"), "updatedAt": lambda n: n.get("updatedAt")},
     relations={"patient": "/patients/", "audio": "/audios/"},
+    documented=frozenset({"patient", "audio", "createdAt[after]", "order[createdAt]"}),
+    extras_assumption="note-filters",
 )
 
 

@@ -1,11 +1,15 @@
 """``/patients``: list (filters of the reference's variant B), create, read one.
 
 No scope is documented for patients; the mock asks for a valid token and no particular scope.
-A clinician sees the patients of their organization.
+A clinician sees the patients of their organization. Every filter of variant B is honoured
+(``search``, exact filters with their ``[]`` form, ``order[...]``, date filters with the range
+operators the page shows) except ``id`` and ``client``, which the mock has no value for: those
+are refused 400 "not mocked" rather than ignored.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from starlette.requests import Request
@@ -20,6 +24,7 @@ from mock_server.core.store import Record
 from mock_server.core.timefmt import iso, parse_iso
 from mock_server.domain.datagen import fresh_uuid, now_int
 from mock_server.web.collections import CollectionSpec, collection_response, item_response, path_uuid
+from mock_server.web.filters import RANGE
 from mock_server.web.http import read_json
 
 
@@ -30,14 +35,22 @@ def _field(name: str) -> Any:
 EXACT = ("uuid", "firstName", "lastName", "languageSpoken", "dateOfBirth", "gender", "visibilityOption",
          "externalId", "email", "phone", "anonymousCode")  # fmt: skip
 ORDER = ("uuid", "firstName", "lastName", "languageSpoken", "createdAt", "updatedAt", "synchronizedAt",
-         "dateOfBirth", "gender", "visibilityOption", "externalId", "externalCreatedAt", "email", "phone")  # fmt: skip
+         "dateOfBirth", "gender", "visibilityOption", "externalId", "externalCreatedAt", "email", "phone",
+         "anonymousCode")  # fmt: skip
+SEARCHED = ("firstName", "lastName", "email", "phone", "externalId")
 SPEC = CollectionSpec(
     resource="Patient",
     path="/patients",
-    exact={name: _field(name) for name in EXACT},
+    exact={**{name: _field(name) for name in EXACT}, "user.uuid": _field("_user_id"), "user.email": lambda p: None},
+    uuid_filters=frozenset({"uuid", "user.uuid"}),
+    exact_dates={"externalCreatedAt": _field("externalCreatedAt")},
     dates={name: _field(name) for name in ("createdAt", "updatedAt", "synchronizedAt")},
+    date_operators=RANGE,
     order={name: _field(name) for name in ORDER},
+    search=lambda p: [p.get(name) for name in SEARCHED],
+    not_mocked=frozenset({"id", "client", "order[id]"}),
 )
+"""Variant B of the reference page; ``user.email`` is bound to the store per request."""
 OPTIONAL_FIELDS = ("languageSpoken", "dateOfBirth", "gender", "visibilityOption", "externalId", "externalCreatedAt",
                    "email", "phone", "anonymousCode")  # fmt: skip
 
@@ -64,7 +77,11 @@ async def list_patients(request: Request) -> Response:
     rely(request.scope, PATIENTS_NO_SCOPE.id)
     ctx: MockContext = request.app.state.mock
     patients = _visible(ctx, _organization_of(ctx, token.user_id))
-    return collection_response(request, SPEC, patients, public_patient)
+    if "search" in request.query_params:
+        rely(request.scope, "patient-search")
+    emails = {user["uuid"]: user.get("email") for user in ctx.store.users}
+    spec = dataclasses.replace(SPEC, exact={**SPEC.exact, "user.email": lambda p: emails.get(p.get("_user_id"))})
+    return collection_response(request, spec, patients, public_patient)
 
 
 async def get_patient(request: Request) -> Response:

@@ -43,6 +43,8 @@ from mock_server.serving import bind_sockets, tune_gc, uvicorn_config
 @click.option("--refresh-reuse", type=click.Choice(REFRESH_REUSE_MODES), default="revoke-family", show_default=True,
               help="A spent refresh token presented again: revoke its whole family (Askara's theft signal) or "
               "only answer invalid_grant (league's default).")
+@click.option("--me-accepts-post/--no-me-accepts-post", default=False, show_default=True,
+              help="Answer POST /me like GET, as the quickstart calls it (the API reference has GET only: 405).")
 @click.option("--rate-limit-capacity", default=5000, show_default=True, type=int, help="0 turns the limit off.")
 @click.option("--rate-limit-refill", default=500, show_default=True, type=int)
 @click.option("--rate-limit-interval", default=900, show_default=True, type=int, help="Seconds between refills.")
@@ -86,6 +88,7 @@ def serve(
     device_interval: bool,
     device_verification_uri_complete: bool,
     refresh_reuse: str,
+    me_accepts_post: bool,
     rate_limit_capacity: int,
     rate_limit_refill: int,
     rate_limit_interval: int,
@@ -123,6 +126,7 @@ def serve(
             device_interval=device_interval,
             device_verification_uri_complete=device_verification_uri_complete,
             refresh_reuse=refresh_reuse,
+            me_accepts_post=me_accepts_post,
             rate_limit_capacity=rate_limit_capacity,
             rate_limit_refill=rate_limit_refill,
             rate_limit_interval=rate_limit_interval,

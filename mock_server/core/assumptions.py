@@ -245,6 +245,57 @@ NOTE_AUDIO_FIELD = assumption(
     invented=True,
     fields=("audio",),
 )
+ME_POST = assumption(
+    "me-post",
+    "POST /me answers like GET /me (only with serve --me-accepts-post; by default it is a 405).",
+    source="the quickstart's curl calls POST /me; the API reference documents GET only",
+    leniency="more lenient",
+    verify="that POST /me works in Askara's staging before calling it; GET /me is the documented method",
+)
+DOCUMENT_FILTERS = assumption(
+    "document-filters",
+    "GET /documents also filters on uuid, type, patient, patient.externalId, createdAt/updatedAt/validatedAt/"
+    "synchronizedAt[after|before|strictly_after|strictly_before] and orders on those dates.",
+    source="API Platform's SearchFilter, DateFilter and OrderFilter; the guide documents only synchronized",
+    leniency="more lenient",
+    verify="that each filter your integration sends besides synchronized exists in Askara (an unknown one is ignored)",
+    invented=True,
+)
+NOTE_FILTERS = assumption(
+    "note-filters",
+    "GET /notes also filters on uuid, type, createdAt[before|strictly_after|strictly_before], updatedAt[...] and "
+    "orders on updatedAt.",
+    source="API Platform's SearchFilter, DateFilter and OrderFilter; the guide documents patient, audio, "
+    "createdAt[after] and order[createdAt]",
+    leniency="more lenient",
+    verify="that each filter your integration sends besides the guide's exists in Askara (an unknown one is ignored)",
+    invented=True,
+)
+PATIENT_SEARCH = assumption(
+    "patient-search",
+    "search on /patients looks in firstName, lastName, email, phone and externalId, case- and accent-insensitively; "
+    "every word must appear in one of them.",
+    source="the reference documents a global search parameter without its fields",
+    leniency="more lenient",
+    verify="which fields Askara's patient search covers before searching by phone, email or externalId",
+)
+AUDIO_RESOURCE = assumption(
+    "audio-resource",
+    "GET /audios/{uuid} and the items of GET /audios serve uuid, patient, user, documents, languageSpoken, duration, "
+    "createdAt, updatedAt, archivedAt; search looks in the patient's names; expand[] embeds the patient.",
+    source="the filters and expand[] groups of Askara's reference (the audio schema was not published); duration "
+    "is the mock's",
+    leniency="more lenient",
+    verify="the fields of Askara's audio schema before reading more than uuid and patient",
+    invented=True,
+)
+AUDIO_SCOPE = assumption(
+    "audio-scope",
+    "/audios needs the read:notes scope.",
+    source="notes are generated from audios (note-synchronization guide); Askara documents no scope for /audios",
+    leniency="stricter",
+    verify="which scope Askara's staging requires for /audios",
+)
 
 # (end of HTTP and API Platform)
 

@@ -10,6 +10,7 @@ Tree::
     │   ├── Forbidden (403)               missing scope (WWW-Authenticate insufficient_scope)
     │   ├── NotFound (404)
     │   ├── MethodNotAllowed (405)
+    │   ├── NotAcceptable (406)         an Accept header the API cannot answer
     │   ├── Conflict (409)
     │   ├── PayloadTooLarge (413)
     │   ├── UnsupportedMediaType (415)
@@ -104,6 +105,11 @@ class NotFound(ProblemError):
 class MethodNotAllowed(ProblemError):
     status = 405
     title = "Method Not Allowed"
+
+
+class NotAcceptable(ProblemError):
+    status = 406
+    title = "Not Acceptable"
 
 
 class Conflict(ProblemError):

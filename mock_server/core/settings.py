@@ -70,6 +70,9 @@ class Settings:
 
     Capacity 0 turns the limit off; refill 0 never refills."""
 
+    me_accepts_post: bool = False
+    """Answer POST /me like GET (the quickstart's curl); by default 405, as the API reference has GET only."""
+
     max_body_bytes: int = 1_048_576
     journal_limit: int = 10_000
     delivery_limit: int = 10_000

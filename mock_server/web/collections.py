@@ -1,130 +1,30 @@
-"""API Platform's collection rules, shared by every list endpoint.
+"""API Platform's collection rules, shared by every list endpoint: filter, order, page, render.
 
-* ``page`` (integer >= 1, default 1) and ``itemsPerPage`` (integer >= 0, default 20; above 100
-  is capped to 100, as ``maximum_items_per_page`` does).
-* ``order[field]=asc|desc`` on the fields a resource allows, in query order; the uuid breaks
-  ties so pages never overlap. Default: ``createdAt`` ascending.
-* exact filters (``field=v`` or ``field[]=v1&field[]=v2``; a relation also takes its IRI),
-  boolean filters (``true|false|1|0``) and date filters with DateFilter names
-  (``after``, ``before``, ``strictly_after``, ``strictly_before``) plus the range names the
-  Askara reference pages show (``gt``, ``gte``, ``lt``, ``lte``, ``between=a..b``).
-* ``application/json``: a plain JSON array. ``Accept: application/ld+json``: an API Platform 4
-  Hydra collection (unprefixed: ``member``, ``totalItems``, ``view``), matching the unprefixed
-  error bodies Askara documents.
-
-A bad value of a known parameter is a 400 naming it; unknown parameters are ignored.
+Filters and their refusals are in :mod:`mock_server.web.filters`. ``application/json``: a plain
+JSON array. ``Accept: application/ld+json``: an API Platform 4 Hydra collection (unprefixed:
+``member``, ``totalItems``, ``view``), matching the unprefixed error bodies Askara documents.
+Path uuids follow Symfony's route requirement (:mod:`mock_server.web.routing`).
 """
 
 from __future__ import annotations
 
 import math
-import re
-import uuid
-from collections.abc import Callable, Hashable, Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from mock_server.core.assumptions import COLLECTION_JSON_ARRAY, rely
-from mock_server.core.errors import BadRequest, NotFound, Violation
+from mock_server.core.errors import NotFound
 from mock_server.core.store import Record
-from mock_server.core.timefmt import parse_iso
+from mock_server.web.filters import MAX_ITEMS_PER_PAGE, CollectionQuery, CollectionSpec, parse_query
 from mock_server.web.http import JSON, JSONLD, json_response, wants_jsonld
+from mock_server.web.routing import canonical_uuid
 
-Getter = Callable[[Record], Any]
-DEFAULT_ITEMS_PER_PAGE = 20
-MAX_ITEMS_PER_PAGE = 100
-DATE_OPERATORS: dict[str, Callable[[float, float], bool]] = {
-    "after": lambda value, bound: value >= bound,
-    "before": lambda value, bound: value <= bound,
-    "strictly_after": lambda value, bound: value > bound,
-    "strictly_before": lambda value, bound: value < bound,
-    "gte": lambda value, bound: value >= bound,
-    "lte": lambda value, bound: value <= bound,
-    "gt": lambda value, bound: value > bound,
-    "lt": lambda value, bound: value < bound,
-}
-BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
-_BRACKETS = re.compile(r"^([^\[\]]+)\[([^\[\]]*)\]$")
 BODY_CACHE_LIMIT = 256
-
-
-@dataclass(frozen=True)
-class CollectionSpec:
-    """What one resource's collection lets a client filter and order on."""
-
-    resource: str
-    """JSON-LD type, e.g. ``Document``."""
-    path: str
-    """Collection IRI, e.g. ``/documents``; items are ``{path}/{uuid}``."""
-    exact: Mapping[str, Getter] = field(default_factory=dict)
-    booleans: Mapping[str, Getter] = field(default_factory=dict)
-    dates: Mapping[str, Getter] = field(default_factory=dict)
-    """Getters return epoch seconds or None."""
-    order: Mapping[str, Getter] = field(default_factory=dict)
-    relations: Mapping[str, str] = field(default_factory=dict)
-    """Exact filter -> IRI prefix (``/patients/``) a client may send instead of the bare uuid."""
-    default_order: tuple[tuple[str, bool], ...] = (("createdAt", False),)
-
-    def iri(self, key: str) -> str:
-        return f"{self.path}/{key}"
-
-
-@dataclass
-class CollectionQuery:
-    page: int = 1
-    items_per_page: int = DEFAULT_ITEMS_PER_PAGE
-    predicates: list[Callable[[Record], bool]] = field(default_factory=list)
-    ordering: list[tuple[str, bool]] = field(default_factory=list)
-    """(field, descending) pairs in the order the client gave them."""
-    params: list[tuple[str, str]] = field(default_factory=list)
-
-
-def parse_query(spec: CollectionSpec, params: Iterable[tuple[str, str]]) -> CollectionQuery:
-    """Read the query string: pagination, order, filters; 400 on a bad value of a known parameter."""
-    query = CollectionQuery(params=list(params))
-    exact: dict[str, list[str]] = {}
-    dates: dict[tuple[str, str], str] = {}
-    booleans: dict[str, str] = {}
-    ordering: dict[str, bool] = {}
-    for key, value in query.params:
-        match = _BRACKETS.match(key)
-        name, sub = (match.group(1), match.group(2)) if match else (key, None)
-        if key == "page":
-            query.page = _integer(key, value, minimum=1, rule="Page should not be less than 1.")
-        elif key == "itemsPerPage":
-            per_page = _integer(key, value, minimum=0, rule="Item per page parameter should not be less than 0.")
-            query.items_per_page = min(per_page, MAX_ITEMS_PER_PAGE)
-        elif name == "order" and sub is not None:
-            ordering.pop(sub, None)
-            ordering[sub] = _direction(spec, key, sub, value)
-        elif name in spec.dates and sub is not None:
-            if sub not in DATE_OPERATORS and sub != "between":
-                allowed = ", ".join([*DATE_OPERATORS, "between"])
-                _bad(key, f"Unknown date filter operator {sub!r}; use one of {allowed}.", "date_operator")
-            dates[(name, sub)] = value
-        elif key in spec.booleans:
-            booleans[key] = value
-        elif name in spec.exact and sub in (None, ""):
-            if sub is None:
-                exact[name] = [value]
-            else:
-                exact.setdefault(name, []).append(value)
-    for name, raw in booleans.items():
-        if raw.lower() not in BOOLEANS:
-            _bad(name, f"The value {raw!r:.60} is not a boolean; use true, false, 1 or 0.", "boolean")
-        query.predicates.append(_equals_bool(spec.booleans[name], BOOLEANS[raw.lower()]))
-    for name, values in exact.items():
-        prefix = spec.relations.get(name)
-        wanted = {_strip_iri(v, prefix) for v in values}
-        query.predicates.append(_equals_any(spec.exact[name], wanted))
-    for (name, op), raw in dates.items():
-        query.predicates.extend(_date_predicates(spec.dates[name], f"{name}[{op}]", op, raw))
-    query.ordering = list(ordering.items())
-    return query
+__all__ = ["MAX_ITEMS_PER_PAGE", "CollectionSpec", "collection_response", "item_response", "path_uuid"]
 
 
 def apply(spec: CollectionSpec, query: CollectionQuery, records: Iterable[Record]) -> tuple[list[Record], int]:
@@ -170,30 +70,35 @@ def collection_response(
     jsonld = wants_jsonld(request)
     if not jsonld:
         rely(request.scope, COLLECTION_JSON_ARRAY.id)
-    cache: dict[Hashable, bytes] | None = None
+    cache: dict[Hashable, tuple[bytes, bool]] | None = None
     full_key: Hashable = None
     if cache_key is not None:
         cache = request.app.state.mock.caches.list_bodies
         full_key = (spec.path, cache_key, request.scope.get("query_string", b""), jsonld)
-        body_bytes = cache.get(full_key)
-        if body_bytes is not None:
+        hit = cache.get(full_key)
+        if hit is not None:
+            body_bytes, undocumented = hit
+            if undocumented and spec.extras_assumption:
+                rely(request.scope, spec.extras_assumption)
             return Response(body_bytes, media_type=JSONLD if jsonld else JSON)
-    response = _render_collection(request, spec, records, serialize, jsonld)
+    query = parse_query(spec, request.query_params.multi_items())
+    if query.undocumented and spec.extras_assumption:
+        rely(request.scope, spec.extras_assumption)
+    response = _render_collection(spec, query, records, serialize, jsonld)
     if cache is not None:
         if len(cache) >= BODY_CACHE_LIMIT:
             cache.clear()
-        cache[full_key] = response.body
+        cache[full_key] = (bytes(response.body), bool(query.undocumented))
     return response
 
 
 def _render_collection(
-    request: Request,
     spec: CollectionSpec,
+    query: CollectionQuery,
     records: Iterable[Record],
     serialize: Callable[[Record], dict[str, Any]],
     jsonld: bool,
 ) -> Response:
-    query = parse_query(spec, request.query_params.multi_items())
     page, total = apply(spec, query, records)
     if not jsonld:
         return json_response([serialize(r) for r in page])
@@ -248,87 +153,18 @@ def item_response(request: Request, spec: CollectionSpec, key: str, body: dict[s
     return json_response(body, status, headers=headers)
 
 
-# -- helpers -----------------------------------------------------------------------------------
-
-
-def _bad(parameter: str, message: str, code: str) -> NoReturn:
-    raise BadRequest(f'Query parameter "{parameter}": {message}', violations=[Violation(parameter, message, code)])
-
-
-def _integer(parameter: str, raw: str, *, minimum: int, rule: str) -> int:
-    text = raw.strip()
-    if not re.fullmatch(r"[+-]?\d{1,18}", text):
-        _bad(parameter, f"The value {raw!r:.60} is not an integer (of at most 18 digits).", "integer")
-    value = int(text)
-    if value < minimum:
-        _bad(parameter, f"{rule} Got {value}.", "range")
-    return value
-
-
-def _direction(spec: CollectionSpec, parameter: str, field_name: str, raw: str) -> bool:
-    if field_name not in spec.order:
-        allowed = ", ".join(spec.order)
-        _bad(parameter, f"The collection cannot be ordered by {field_name!r}; allowed: {allowed}.", "order_field")
-    direction = raw.strip().lower()
-    if direction not in ("asc", "desc"):
-        _bad(parameter, f"The direction {raw!r:.60} is not valid; use asc or desc.", "order_direction")
-    return direction == "desc"
-
-
-def _parse_date(parameter: str, raw: str) -> float:
-    try:
-        return parse_iso(raw)
-    except (ValueError, OverflowError, OSError):
-        _bad(parameter, f"The value {raw!r:.60} is not a valid ISO 8601 date (e.g. 2026-02-17T10:30:00Z).", "date")
-
-
-def _date_predicates(getter: Getter, parameter: str, op: str, raw: str) -> list[Callable[[Record], bool]]:
-    if op == "between":
-        low_raw, sep, high_raw = raw.partition("..")
-        if not sep:
-            _bad(parameter, f"The value {raw!r:.60} is not a range; use START..END.", "date_range")
-        bounds = [("gte", _parse_date(parameter, low_raw)), ("lte", _parse_date(parameter, high_raw))]
-    else:
-        bounds = [(op, _parse_date(parameter, raw))]
-    predicates: list[Callable[[Record], bool]] = []
-    for name, bound in bounds:
-        compare = DATE_OPERATORS[name]
-
-        def check(record: Record, compare: Callable[[float, float], bool] = compare, bound: float = bound) -> bool:
-            value = getter(record)
-            return value is not None and compare(float(value), bound)
-
-        predicates.append(check)
-    return predicates
-
-
-def _equals_bool(getter: Getter, wanted: bool) -> Callable[[Record], bool]:
-    return lambda record: bool(getter(record)) is wanted
-
-
-def _equals_any(getter: Getter, wanted: set[str]) -> Callable[[Record], bool]:
-    def check(record: Record) -> bool:
-        value = getter(record)
-        return value is not None and str(value) in wanted
-
-    return check
-
-
-def _strip_iri(value: str, prefix: str | None) -> str:
-    """``/patients/{uuid}`` (or an absolute URL ending so) -> ``{uuid}`` for relation filters."""
-    if prefix and prefix in value:
-        return value.rsplit(prefix, 1)[1]
-    return value
-
-
 def _sort_key(value: Any) -> tuple[bool, Any]:
     return (value is not None, value if value is not None else 0)
 
 
 def path_uuid(request: Request, what: str, name: str = "uuid") -> str:
-    """The canonical form of a uuid path parameter; a malformed one is a 404, as API Platform answers."""
+    """The lower-case form of a uuid path parameter; any other form is a 404, as a Symfony route requirement gives."""
     raw = request.path_params[name]
-    try:
-        return str(uuid.UUID(raw))
-    except ValueError:
-        raise NotFound(f'{what} "{raw[:80]}" not found: the identifier is not a valid UUID.') from None
+    key = canonical_uuid(raw)
+    if key is None:
+        request.scope.setdefault("askara.note", {})["refused"] = "route"
+        raise NotFound(
+            f'{what} "{raw[:80]}" not found: the identifier is not a valid UUID '
+            "(8-4-4-4-12 hexadecimal digits with dashes; no braces, no urn:uuid: prefix)."
+        )
+    return key

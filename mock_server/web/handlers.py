@@ -14,11 +14,11 @@ import logging
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Match, Route
 
 from mock_server.core.errors import Forbidden, MethodNotAllowed, NotFound, OAuthError, ProblemError, Unauthorized
 from mock_server.core.token_refusals import NoBearerCredentials
 from mock_server.web.http import json_response, problem_response
+from mock_server.web.routing import allowed_methods, has_malformed_uuid
 
 logger = logging.getLogger("askara_mock")
 
@@ -89,10 +89,14 @@ async def _oauth_handler(request: Request, exc: Exception) -> Response:
 
 async def _http_exception_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    if exc.status_code == 404:
-        return problem_response(request, NotFound(f'No route found for "{request.method} {request.url.path}".'))
+    no_route = NotFound(f'No route found for "{request.method} {request.url.path}".')
+    if exc.status_code == 404 or (exc.status_code == 405 and has_malformed_uuid(request.path_params)):
+        # A malformed uuid fails the route's requirement before the method is looked at (Symfony).
+        request.scope.setdefault("askara.note", {})["refused"] = "route"
+        return problem_response(request, no_route)
     if exc.status_code == 405:
-        allow = _allowed_methods(request) or (exc.headers or {}).get("Allow")
+        request.scope.setdefault("askara.note", {})["refused"] = "method"
+        allow = allowed_methods(request) or (exc.headers or {}).get("Allow")
         error = MethodNotAllowed(
             f'No route found for "{request.method} {request.url.path}": Method Not Allowed'
             + (f" (Allow: {allow})." if allow else ".")
@@ -105,15 +109,6 @@ async def _http_exception_handler(request: Request, exc: Exception) -> Response:
     error.status = exc.status_code
     error.title = "Error"
     return problem_response(request, error)
-
-
-def _allowed_methods(request: Request) -> str:
-    """Every method routed at this path: Starlette's own ``Allow`` names only the first route's (one per method)."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        if isinstance(route, Route) and route.methods and route.matches(request.scope)[0] != Match.NONE:
-            methods |= route.methods
-    return ", ".join(sorted(methods))
 
 
 async def _unexpected_handler(request: Request, exc: Exception) -> Response:

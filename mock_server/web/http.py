@@ -20,12 +20,12 @@ from mock_server.core.errors import (
     ValidationFailed,
     Violation,
 )
+from mock_server.web.negotiation import JSON, JSONLD, PROBLEM, negotiate
 from mock_server.web.validation import validate
 
-JSON = "application/json"
-JSONLD = "application/ld+json"
-PROBLEM = "application/problem+json"
-JSON_BODY_TYPES = (JSON, JSONLD, "application/merge-patch+json")
+MERGE_PATCH = "application/merge-patch+json"
+JSON_BODY_TYPES = (JSON, JSONLD)
+"""What POST and PUT bodies may be; PATCH takes only ``MERGE_PATCH`` (API Platform 3+ defaults)."""
 
 
 def dumps(data: Any) -> bytes:
@@ -39,7 +39,8 @@ def json_response(
 
 
 def wants_jsonld(request: Request) -> bool:
-    return JSONLD in request.headers.get("accept", "")
+    """The client's ``Accept`` prefers JSON-LD (an unacceptable one was refused 406 before the handler)."""
+    return negotiate(request.headers.get("accept", "")) == JSONLD
 
 
 def problem_response(request: Request | None, error: ProblemError) -> Response:
@@ -61,6 +62,8 @@ def problem_response(request: Request | None, error: ProblemError) -> Response:
         media_type = JSONLD
     if request is not None:
         body["instance"] = request.url.path
+        # The journal keeps what the mock said, so the harness can quote it (which parameter, which rule).
+        request.scope.setdefault("askara.note", {})["problem"] = error.detail[:300]
     return json_response(body, error.status, headers=error.headers, media_type=media_type)
 
 
@@ -82,10 +85,12 @@ async def read_body(request: Request, limit: int) -> bytes:
 async def read_json(request: Request, schema: str | None = None, *, limit: int | None = None) -> Any:
     """Parse a JSON body and, when ``schema`` names a file of ``schemas/``, validate it."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type not in JSON_BODY_TYPES:
+    accepted = (MERGE_PATCH,) if request.method == "PATCH" else JSON_BODY_TYPES
+    if content_type not in accepted:
+        hint = " (application/merge-patch+json is for PATCH only)" if content_type == MERGE_PATCH else ""
         raise UnsupportedMediaType(
-            f'The content-type "{content_type or "(none)"}" is not supported. '
-            f"Supported MIME types are \"{', '.join(JSON_BODY_TYPES)}\"."
+            f'The content-type "{content_type or "(none)"}" is not supported{hint}. '
+            f"Supported MIME types are \"{', '.join(accepted)}\"."
         )
     if limit is None:
         limit = request.app.state.mock.settings.max_body_bytes

@@ -81,6 +81,12 @@ DEFECTS: dict[str, Defect] = {
         ),
         Defect("poll-every-second", "polling-interval", "polls every 1 s instead of --poll-interval"),
         Defect("first-page-only", "pagination", "reads only page 1 of GET /documents?synchronized=false"),
+        Defect(
+            "python-bool-filter",
+            "pagination",
+            "polls GET /documents?synchronized=False (Python's str(False)), which Askara's BooleanFilter drops",
+        ),
+        Defect("post-me", "routes", "calls POST /me at start-up (the quickstart's curl) and logs the refusal"),
     )
 }
 

@@ -55,7 +55,9 @@ class Poller:
     async def read_pages(self) -> list[dict[str, Any]]:
         documents: list[dict[str, Any]] = []
         for page in range(1, MAX_PAGES + 1):
-            response = await self.api.call("GET", "/documents", params={"synchronized": "false", "page": page})
+            # A correct client writes the boolean as the API spells it; str(False) is "False".
+            synchronized = str(False) if self.defects.on("python-bool-filter") else "false"
+            response = await self.api.call("GET", "/documents", params={"synchronized": synchronized, "page": page})
             if not response.is_success:
                 raise ApiError(f"GET /documents page {page} answered HTTP {response.status_code}")
             try:

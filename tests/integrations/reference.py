@@ -93,7 +93,7 @@ def build_app(args: argparse.Namespace, credentials: Credentials) -> Starlette:
             if args.register_webhook:
                 await _register(api, args.register_webhook)
             tasks = [asyncio.create_task(receiver.worker(n)) for n in range(WORKERS)]
-            tasks.append(asyncio.create_task(_first_token(api)))
+            tasks.append(asyncio.create_task(_first_token(api, defects)))
             if args.mode == "polling":
                 poller = Poller(api, importer, args.poll_interval, defects)
                 state["poller"] = poller
@@ -149,10 +149,14 @@ async def _register(api: AskaraApi, url: str) -> None:
     log.info("webhook: registered %s -> %s", url, response.status_code)
 
 
-async def _first_token(api: AskaraApi) -> None:
+async def _first_token(api: AskaraApi, defects: Defects) -> None:
     """Exchange the refresh token at start; a failure is logged and retried at the first API call."""
     try:
         await api.token()
+        if defects.on("post-me"):  # the quickstart's curl: the reference documents GET /me only
+            response = await api.call("POST", "/me")
+            if not response.is_success:
+                log.error("me: POST /me answered HTTP %d: %s", response.status_code, response.text[:300])
     except ApiError as exc:
         log.info("token: first exchange failed: %s", exc)
 

@@ -13,6 +13,7 @@ assumptions) are left out, as the mock then leaves them out of what it serves.
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -21,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from mock_server.core.assumptions import DOCUMENT_EXTRA_FIELDS, NOTE_AUDIO_FIELD, Assumption, invented_operations
 from mock_server.core.settings import Settings
+from mock_server.web.filters import CollectionSpec
 from mock_server.web.http import json_response
 from mock_server.web.openapi.control import control_paths
 from mock_server.web.openapi.parts import (
@@ -44,13 +46,16 @@ def routes() -> list[BaseRoute]:
 
 
 async def openapi_json(request: Request) -> Response:
-    return json_response(build(request.app.state.mock.settings))
+    return json_response(build(request.app.state.mock.settings, request.app.state.collection_specs))
 
 
-def build(settings: Settings) -> dict[str, Any]:
-    """The whole document for one mock (server URL and OAuth URLs follow its base URL)."""
+def build(settings: Settings, specs: Mapping[str, CollectionSpec]) -> dict[str, Any]:
+    """The whole document for one mock (server URL and OAuth URLs follow its base URL).
+
+    ``specs``: the collection path -> spec of each list, so its parameters are written from what it accepts.
+    """
     base = settings.base_url
-    paths = {**public_paths(), **files_paths(settings), **control_paths()}
+    paths = {**public_paths(settings, specs), **files_paths(settings), **control_paths()}
     schemas = {**builtin_schemas(), **component_schemas()}
     if settings.documented_only:
         paths, schemas = _documented_only(paths, schemas)

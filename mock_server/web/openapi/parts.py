@@ -120,7 +120,7 @@ def op(
     op: dict[str, Any] = {"summary": summary, "tags": [tag], "responses": responses}
     if scope is not None or auth:
         op["security"] = [{"oauth2": [scope] if scope else []}]
-        op["responses"] = {**responses, **problems(401, 403, 429)}
+        op["responses"] = {**responses, **problems(401, 403, 406, 429)}
     else:
         op["security"] = []
     op.update(extra)
@@ -133,7 +133,9 @@ def request_body(schema: dict[str, Any], types: tuple[str, ...] = ("application/
 
 def problem_responses() -> dict[str, Any]:
     titles = {400: "Bad request (malformed JSON, bad query parameter)", 401: "Missing, invalid or expired token",
-              403: "Missing scope", 404: "Not found", 413: "Body too large", 415: "Unsupported content type",
+              403: "Missing scope", 404: "Not found", 405: "Method not allowed (Allow names the routed methods)",
+              406: "Accept names no supported type (application/json, application/ld+json, application/problem+json)",
+              413: "Body too large", 415: "Unsupported content type",
               422: "Validation failed (violations name each field)", 429: "Rate limited (Retry-After)"}
     schema = {"$ref": "#/components/schemas/Problem"}
     responses = {

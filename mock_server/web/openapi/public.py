@@ -1,15 +1,21 @@
-"""The public API's paths: what Askara serves, as the mock serves it."""
+"""The public API's paths: what Askara serves, as the mock serves it.
+
+Collection parameters are generated from each resource's :class:`CollectionSpec` (handed in by
+the app), so the document names exactly the filters, operators and values the mock accepts.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from mock_server.core.settings import Settings
 from mock_server.core.sigv4 import ALGORITHM, MAX_EXPIRES
+from mock_server.web.filters import CollectionSpec
+from mock_server.web.openapi.filters import collection_parameters
 from mock_server.web.openapi.parts import (
     AUTHORIZE_PARAMS,
     UUID,
-    collection_params,
     component_schemas,
     content,
     form_body,
@@ -23,17 +29,29 @@ from mock_server.web.openapi.parts import (
     request_body,
 )
 
+NOT_MOCKED = (
+    "Askara also documents id and client (and order[id]); the mock has no values for them and refuses them "
+    "(400, not mocked) rather than ignore them."
+)
 
-def public_paths() -> dict[str, Any]:
-    date_filters = [
-        parameter(f"createdAt[{op}]", schema={"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"}]},
-               description="API Platform date filter (ISO 8601 date or date-time; a bare date is midnight UTC).")
-        for op in ("before", "strictly_before", "after", "strictly_after")
-    ]
-    order = parameter("order[createdAt]", schema={"type": "string", "enum": ["asc", "desc"]})
+
+def _me(settings: Settings) -> dict[str, Any]:
+    user = {**ok("The user", ref("user"))}
+    item: dict[str, Any] = {"get": op("The authenticated clinician", "User", user, scope="profile")}
+    if settings.me_accepts_post:
+        item["post"] = op("Same as GET (the quickstart calls it with POST; serve --me-accepts-post)", "User", user,
+                          scope="profile")
+    return item
+
+
+def public_paths(settings: Settings, specs: Mapping[str, CollectionSpec]) -> dict[str, Any]:
+    """Every public path; ``specs`` maps a collection path (``/documents``) to the spec its list follows."""
     uuid_path = parameter("uuid", "path", UUID)
     patient = {"$ref": "#/components/schemas/patient/$defs/Patient"} if "patient" in component_schemas() else {}
     patient_list = {"type": "array", "items": patient}
+    expand = [{"name": "expand[]", "in": "query", "allowEmptyValue": False,
+               "description": "Embed the patient instead of its IRI (repeatable); any other value is a 400.",
+               "schema": {"type": "string", "enum": ["patient.read", "patient.list"]}}]
     webhook_item = {
         "parameters": [uuid_path],
         "get": op("Read a webhook", "Webhook", {**ok("The webhook", ref("webhook-resource")), **problems(404)},
@@ -95,16 +113,10 @@ def public_paths() -> dict[str, Any]:
         "/.well-known/jwks.json": {
             "get": op("Public key of the access tokens (JWK set)", "OAuth2", ok("JWK set", {"type": "object"})),
         },
-        "/me": {
-            "get": op("The authenticated clinician", "User", {**ok("The user", ref("user"))}, scope="profile"),
-            "post": op("Same as GET (the quickstart calls it with POST)", "User", {**ok("The user", ref("user"))},
-                        scope="profile"),
-        },
+        "/me": _me(settings),
         "/patients": {
             "get": op("List patients", "Patient", {**ok("Patients", patient_list), **problems(400)},
-                       auth=True,
-                       parameters=collection_params(parameter("search"), parameter("externalId"),
-                                                     parameter("order[lastName]", schema={"enum": ["asc", "desc"]}))),
+                       auth=True, description=NOT_MOCKED, parameters=collection_parameters(specs["/patients"])),
             "post": op("Create a patient", "Patient",
                         {**ok("The patient", patient, "201"), **problems(400, 415, 422)},
                         auth=True, requestBody=request_body(ref("patient"))),
@@ -116,10 +128,7 @@ def public_paths() -> dict[str, Any]:
         "/documents": {
             "get": op("List documents (poll with synchronized=false)", "Document",
                        {**ok("Documents with embedded pdf and patient", list_of("document")), **problems(400)},
-                       scope="read:documents",
-                       parameters=collection_params(
-                           parameter("synchronized", schema={"type": "string", "enum": ["true", "false", "1", "0"]}),
-                           parameter("patient", schema=UUID), order, *date_filters)),
+                       scope="read:documents", parameters=collection_parameters(specs["/documents"])),
         },
         "/documents/{uuid}": {
             "parameters": [uuid_path],
@@ -135,18 +144,26 @@ def public_paths() -> dict[str, Any]:
         },
         "/notes": {
             "get": op("List notes", "Note", {**ok("Notes", list_of("note")), **problems(400)}, scope="read:notes",
-                       parameters=collection_params(parameter("patient", schema=UUID), parameter("audio"), order,
-                                                     *date_filters)),
+                       parameters=collection_parameters(specs["/notes"])),
         },
         "/notes/{uuid}": {
             "parameters": [uuid_path],
             "get": op("Read a note", "Note", {**ok("The note", ref("note")), **problems(404)},
                        scope="read:notes"),
         },
+        "/audios": {
+            "get": op("List audio recordings", "Audio", {**ok("Audios", list_of("audio")), **problems(400)},
+                       scope="read:notes", parameters=[*collection_parameters(specs["/audios"]), *expand]),
+        },
+        "/audios/{uuid}": {
+            "parameters": [uuid_path],
+            "get": op("Read an audio recording (a note's audio link)", "Audio",
+                       {**ok("The audio", ref("audio")), **problems(400, 404)}, scope="read:notes", parameters=expand),
+        },
         "/webhooks": {
             "get": op("List the organization's webhooks", "Webhook",
                        {**ok("Webhooks", {"type": "array", "items": ref("webhook-resource")}), **problems(400)},
-                       scope="organization", parameters=collection_params()),
+                       scope="organization", parameters=collection_parameters(specs["/webhooks"])),
             "post": op("Register a webhook", "Webhook",
                         {**ok("The webhook, with its uuid", ref("webhook-resource"), "201"),
                          **problems(400, 413, 415, 422)},
