@@ -37,14 +37,15 @@ def receiver_thread(default: str) -> Iterator[ScriptedReceiver]:
         asyncio.run_coroutine_threadsafe(rx.close(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
+        loop.close()
 
 
 def serve(state: Path, port: int) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-c", "from mock_server.cli import main; main()", "serve", "--state", str(state),
                "--clock", "manual",
                "--clock-start", str(START), "--port", str(port), "--client-secret", "s3cret"]
-    log = state.with_suffix(".log").open("ab")
-    process = subprocess.Popen(command, stdout=log, stderr=log)
+    with state.with_suffix(".log").open("ab") as log:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(command, stdout=log, stderr=log)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
