@@ -58,6 +58,7 @@ def message(result: RunResult, check_id: str) -> str:
     return next(c.message for c in result.checks if c.check == check_id)
 
 
+@pytest.mark.e2e
 def test_the_correct_reference_passes_the_standard_webhook_suite(tmp_path: Path) -> None:
     result = run_reference(tmp_path, signatures=True)
     assert result.error is None, result.error
@@ -69,6 +70,7 @@ def test_the_correct_reference_passes_the_standard_webhook_suite(tmp_path: Path)
     assert {c for c, s in verdicts(result).items() if s == "skipped"} == POLLING_CHECKS
 
 
+@pytest.mark.e2e
 def test_the_correct_reference_passes_the_polling_scenario(tmp_path: Path) -> None:
     result = run_reference(tmp_path, ["polling"], mode="polling")
     assert result.error is None, result.error
@@ -103,6 +105,7 @@ BROKEN = [
 ]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     ("defect", "scenario", "check_id", "words", "mode", "signatures"), BROKEN, ids=[row[0] for row in BROKEN]
 )

@@ -25,6 +25,8 @@ from conformance.checks import CHECKS
 from conformance.scenario import load
 from mock_server.serving import free_port
 
+pytestmark = pytest.mark.e2e  # every test here runs real processes on loopback
+
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "tests" / "integrations" / "reference.py"
 CLI = Path(sys.executable).parent / "askara-mock"

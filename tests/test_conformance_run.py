@@ -11,6 +11,8 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 from conformance.runner import EXIT_FAILED, EXIT_NOT_RUN, EXIT_PASSED, RunConfig, RunResult, run
 from conformance.scenario import load
 from mock_server.serving import free_port
@@ -36,6 +38,7 @@ def conformance_run(*args: str, timeout: float = 90) -> subprocess.CompletedProc
     )
 
 
+@pytest.mark.e2e
 def test_exit_0_when_every_check_passed(tmp_path: Path) -> None:
     port = free_port()
     done = conformance_run(
@@ -47,6 +50,7 @@ def test_exit_0_when_every_check_passed(tmp_path: Path) -> None:
     assert "PASSED: 5 passed, 0 failed, 13 skipped" in done.stderr
 
 
+@pytest.mark.e2e
 def test_exit_1_when_a_check_failed(tmp_path: Path) -> None:
     port = free_port()
     done = conformance_run(
@@ -59,6 +63,7 @@ def test_exit_1_when_a_check_failed(tmp_path: Path) -> None:
     assert "got no POST /documents/{uuid}/status" in done.stderr
 
 
+@pytest.mark.e2e
 def test_exit_2_when_the_start_command_exits_at_once(tmp_path: Path) -> None:
     port = free_port()
     command = f"{sys.executable} -c \"import sys; print('cannot read my config'); sys.exit(4)\""
@@ -72,6 +77,7 @@ def test_exit_2_when_the_start_command_exits_at_once(tmp_path: Path) -> None:
     assert "cannot read my config" in done.stderr  # the tail of its output, to see why
 
 
+@pytest.mark.e2e
 def test_exit_2_when_the_integration_never_listens(tmp_path: Path) -> None:
     port = free_port()
     command = f'{sys.executable} -c "import time; time.sleep(60)"'
@@ -83,6 +89,7 @@ def test_exit_2_when_the_integration_never_listens(tmp_path: Path) -> None:
     assert f"did not listen on 127.0.0.1:{port} within 1 s" in done.stderr
 
 
+@pytest.mark.e2e
 def test_exit_2_when_nothing_listens_and_there_is_no_start_command() -> None:
     port = free_port()
     done = conformance_run("--target-url", f"http://127.0.0.1:{port}/webhook", "--scenario", "basics")
@@ -90,6 +97,7 @@ def test_exit_2_when_nothing_listens_and_there_is_no_start_command() -> None:
     assert f"nothing listens on 127.0.0.1:{port}" in done.stderr
 
 
+@pytest.mark.e2e
 def test_exit_2_with_the_line_when_a_scenario_file_is_invalid(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(
@@ -102,12 +110,14 @@ def test_exit_2_with_the_line_when_a_scenario_file_is_invalid(tmp_path: Path) ->
     assert f"{bad}:5: steps[1].fault.kind: 'dupe' is not one of" in done.stderr.replace("\n", "")
 
 
+@pytest.mark.e2e
 def test_exit_2_for_an_unknown_standard_scenario() -> None:
     done = conformance_run("--target-url", "http://127.0.0.1:9/webhook", "--scenario", "basic")
     assert done.returncode == EXIT_NOT_RUN
     assert "Did you mean 'basics'?" in done.stderr
 
 
+@pytest.mark.e2e
 def test_two_runs_at_once_never_see_each_others_state(tmp_path: Path) -> None:
     """Same scenario, same seed (so the same document uuids in both mocks), one correct integration
     and one that never confirms, in two threads at once: each verdict is its own."""
@@ -151,6 +161,7 @@ def test_two_runs_at_once_never_see_each_others_state(tmp_path: Path) -> None:
     assert len(list((tmp_path / "broken").glob("*.pdf"))) <= 2
 
 
+@pytest.mark.e2e
 def test_no_register_uses_the_webhook_the_integration_registered_itself(tmp_path: Path) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/webhook"
@@ -162,6 +173,7 @@ def test_no_register_uses_the_webhook_the_integration_registered_itself(tmp_path
     assert result.exit_code == 0, [(c.check, c.message) for c in result.checks if c.status == "failed"]
 
 
+@pytest.mark.e2e
 def test_no_register_without_a_webhook_of_its_own_cannot_run(tmp_path: Path) -> None:
     port = free_port()
     command = f"{sys.executable} {REFERENCE} --port {port} --data-dir {tmp_path}"

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from mock_server.serving import free_port
 from mock_server.testing.receiver import ScriptedReceiver
@@ -78,6 +79,7 @@ def kill(process: subprocess.Popen[bytes]) -> None:
     process.wait(10)
 
 
+@pytest.mark.e2e
 def test_sigkill_mid_schedule_then_restart_resumes_the_retries(tmp_path: Path) -> None:
     state, port = tmp_path / "state.db", free_port()
     with receiver_thread("status/500") as rx:
