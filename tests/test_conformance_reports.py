@@ -3,33 +3,28 @@ contract (every check by id with its status and evidence), JUnit XML (one testca
 scenario, failures with the message), a single-file HTML report, and the live terminal output.
 
 One failing run (the reference with ``never-confirm`` on ``basics``) feeds most tests; one run that
-could not be made shows the reports still say why.
+could not be made shows the reports still say why. Both are made once per session by conftest.py
+(test_conformance_run reads them too).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import cli_run
 from jsonschema import Draft202012Validator
 
 from conformance.checks import CHECKS
 from conformance.scenario import load
-from mock_server.serving import free_port
 
 pytestmark = pytest.mark.e2e  # every test here runs real processes on loopback
 
-ROOT = Path(__file__).resolve().parent.parent
-REFERENCE = ROOT / "tests" / "integrations" / "reference.py"
-CLI = Path(sys.executable).parent / "askara-mock"
 BASICS_CHECKS = load("basics").checks
 
 CHECK_SCHEMA = {
@@ -97,39 +92,28 @@ class Reports:
     html: str
 
 
-def conformance_run(out: Path, *args: str) -> Reports:
-    done = subprocess.run(
-        [
-            str(CLI), "conformance", "run", *args,
-            "--json", str(out / "report.json"), "--junit", str(out / "junit.xml"), "--html", str(out / "report.html"),
-        ],
-        capture_output=True, text=True, timeout=90, cwd=ROOT, env={**os.environ, "COLUMNS": "400"},
-    )  # fmt: skip
+def read_reports(out: Path) -> Reports:
+    exit_code, terminal, _args = cli_run(out)
+    reports = out / "reports"
     return Reports(
-        done.returncode,
-        done.stderr,
-        json.loads((out / "report.json").read_text(encoding="utf-8")),
-        ET.parse(out / "junit.xml").getroot(),
-        (out / "report.html").read_text(encoding="utf-8"),
+        exit_code,
+        terminal,
+        json.loads((reports / "report.json").read_text(encoding="utf-8")),
+        ET.parse(reports / "junit.xml").getroot(),
+        (reports / "report.html").read_text(encoding="utf-8"),
     )
 
 
 @pytest.fixture(scope="module")
-def failed_run(tmp_path_factory: pytest.TempPathFactory) -> Reports:
-    out = tmp_path_factory.mktemp("failed-run")
-    port = free_port()
-    start = f"{sys.executable} {REFERENCE} --port {port} --data-dir {out / 'data'} --defect never-confirm"
-    return conformance_run(
-        out / "reports",  # a directory the CLI must create
-        "--target-url", f"http://127.0.0.1:{port}/webhook", "--start", start, "--scenario", "basics",
-        "--timeout", "5",
-    )  # fmt: skip
+def failed_run(never_confirm_run: Path) -> Reports:
+    """The reference with never-confirm on basics (conftest: one run per session, shared with
+    test_conformance_run's exit-1 test)."""
+    return read_reports(never_confirm_run)
 
 
 @pytest.fixture(scope="module")
-def not_run(tmp_path_factory: pytest.TempPathFactory) -> Reports:
-    out = tmp_path_factory.mktemp("not-run")
-    return conformance_run(out, "--target-url", f"http://127.0.0.1:{free_port()}/webhook", "--scenario", "basics")
+def not_run(nothing_listens_run: Path) -> Reports:
+    return read_reports(nothing_listens_run)
 
 
 def check(data: dict[str, Any], check_id: str) -> dict[str, Any]:

@@ -1,17 +1,20 @@
 """Run-level promises of ``askara-mock conformance run``, through the real CLI: exit 0 when every
 check passed, 1 when one failed, 2 when the run could not be made (with the reason printed); and
-two runs on one machine at the same time never see each other's state.
+two runs on one machine at the same time never see each other's state. The passing, failing and
+not-made runs that other tests read too are made once per session by conftest.py.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
 import pytest
+from conftest import cli_run, reference_command
 
 from conformance.runner import EXIT_FAILED, EXIT_NOT_RUN, EXIT_PASSED, RunConfig, RunResult, run
 from conformance.scenario import load
@@ -20,11 +23,6 @@ from mock_server.serving import free_port
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "tests" / "integrations" / "reference.py"
 CLI = Path(sys.executable).parent / "askara-mock"
-
-
-def reference_command(port: int, data_dir: Path, *defects: str) -> str:
-    command = f"{sys.executable} {REFERENCE} --port {port} --data-dir {data_dir}"
-    return command + "".join(f" --defect {defect}" for defect in defects)
 
 
 def conformance_run(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
@@ -39,28 +37,21 @@ def conformance_run(*args: str, timeout: float = 90) -> subprocess.CompletedProc
 
 
 @pytest.mark.e2e
-def test_exit_0_when_every_check_passed(tmp_path: Path) -> None:
-    port = free_port()
-    done = conformance_run(
-        "--target-url", f"http://127.0.0.1:{port}/webhook",
-        "--start", reference_command(port, tmp_path),
-        "--scenario", "basics", "--timeout", "40",
-    )  # fmt: skip
-    assert done.returncode == EXIT_PASSED, done.stderr
-    assert "PASSED: 5 passed, 0 failed, 13 skipped" in done.stderr
+def test_exit_0_when_every_check_passed(reference_suite_run: Path) -> None:
+    """The correct reference over the standard webhook suite (conftest: one run per session, whose
+    JSON report test_conformance_checks judges check by check)."""
+    exit_code, terminal, _args = cli_run(reference_suite_run)
+    assert exit_code == EXIT_PASSED, terminal
+    assert re.search(r"^PASSED: 16 passed, 0 failed, 2 skipped in \d+\.\d s$", terminal, re.M), terminal
 
 
 @pytest.mark.e2e
-def test_exit_1_when_a_check_failed(tmp_path: Path) -> None:
-    port = free_port()
-    done = conformance_run(
-        "--target-url", f"http://127.0.0.1:{port}/webhook",
-        "--start", reference_command(port, tmp_path, "never-confirm"),
-        "--scenario", "basics", "--timeout", "5",  # bounds the wait for reports that never come
-    )  # fmt: skip
-    assert done.returncode == EXIT_FAILED, done.stderr
-    assert "FAILED: 3 passed, 1 failed, 14 skipped" in done.stderr
-    assert "got no POST /documents/{uuid}/status" in done.stderr
+def test_exit_1_when_a_check_failed(never_confirm_run: Path) -> None:
+    """The reference with never-confirm on basics (conftest: shared with the report tests)."""
+    exit_code, terminal, _args = cli_run(never_confirm_run)
+    assert exit_code == EXIT_FAILED, terminal
+    assert "FAILED: 3 passed, 1 failed, 14 skipped" in terminal
+    assert "got no POST /documents/{uuid}/status" in terminal
 
 
 @pytest.mark.e2e
@@ -90,11 +81,11 @@ def test_exit_2_when_the_integration_never_listens(tmp_path: Path) -> None:
 
 
 @pytest.mark.e2e
-def test_exit_2_when_nothing_listens_and_there_is_no_start_command() -> None:
-    port = free_port()
-    done = conformance_run("--target-url", f"http://127.0.0.1:{port}/webhook", "--scenario", "basics")
-    assert done.returncode == EXIT_NOT_RUN, done.stderr
-    assert f"nothing listens on 127.0.0.1:{port}" in done.stderr
+def test_exit_2_when_nothing_listens_and_there_is_no_start_command(nothing_listens_run: Path) -> None:
+    exit_code, terminal, args = cli_run(nothing_listens_run)
+    assert exit_code == EXIT_NOT_RUN, terminal
+    port = args[args.index("--target-url") + 1].split(":")[2].split("/")[0]
+    assert f"nothing listens on 127.0.0.1:{port}" in terminal
 
 
 @pytest.mark.e2e
