@@ -286,13 +286,13 @@ def _settle_deliveries(runtime: StepRuntime) -> bool:
 IDLE_PAGE = 1_000
 
 
-def _integration_requests_after(runtime: StepRuntime, cursor: int) -> tuple[int, bool]:
+def _integration_requests_after(runtime: StepRuntime, cursor: int, page: int = IDLE_PAGE) -> tuple[int, bool]:
     """The journal's cursor now, and whether the integration made a request after ``cursor``.
 
-    Only entries past the cursor are fetched (a page is enough: one request of the integration
-    among them is all this needs to know), so a poll costs the same whatever the journal holds.
+    Only entries past the cursor are fetched, a page at most (one request of the integration among
+    them is all this needs to know), so a poll costs the same whatever the journal holds.
     """
-    answer = runtime.mock.get("/_mock/journal", since=cursor, limit=IDLE_PAGE)
+    answer = runtime.mock.get("/_mock/journal", since=cursor, limit=page)
     entries = answer.get("entries", [])
     last_id = answer.get("last_id")
     newest = max(int(last_id) if last_id is not None else cursor, cursor)
@@ -309,7 +309,7 @@ def _wait_idle(runtime: StepRuntime, quiet: float, timeout: float) -> None:
     journal sees them.
     """
     end = time.monotonic() + runtime.remaining(timeout)
-    cursor, _ = _integration_requests_after(runtime, runtime.journal_cursor)
+    cursor, _ = _integration_requests_after(runtime, runtime.journal_cursor, page=100_000)  # to the newest entry
     last_change = time.monotonic()
     while time.monotonic() < end:
         time.sleep(POLL_INTERVAL * 2)
