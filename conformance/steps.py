@@ -283,15 +283,39 @@ def _settle_deliveries(runtime: StepRuntime) -> bool:
     return False
 
 
+IDLE_PAGE = 1_000
+
+
+def _integration_requests_after(runtime: StepRuntime, cursor: int, page: int = IDLE_PAGE) -> tuple[int, bool]:
+    """The journal's cursor now, and whether the integration made a request after ``cursor``.
+
+    Only entries past the cursor are fetched, a page at most (one request of the integration among
+    them is all this needs to know), so a poll costs the same whatever the journal holds.
+    """
+    answer = runtime.mock.get("/_mock/journal", since=cursor, limit=page)
+    entries = answer.get("entries", [])
+    last_id = answer.get("last_id")
+    newest = max(int(last_id) if last_id is not None else cursor, cursor)
+    ours = any(not str(e.get("user_agent", "")).startswith(HARNESS_USER_AGENT) for e in entries)
+    return newest, ours or bool(answer.get("truncated"))
+
+
 def _wait_idle(runtime: StepRuntime, quiet: float, timeout: float) -> None:
-    """Wait until the integration has made no request for ``quiet`` seconds."""
+    """Wait until the integration has made no request for ``quiet`` seconds.
+
+    Idle is decided from the journal's cursor (the id of its newest entry), never from its length:
+    the journal is bounded, so under a flood its length sticks at the limit while its ids keep
+    growing, and a length would read a flooder as idle. Status reports are requests too, so the
+    journal sees them.
+    """
     end = time.monotonic() + runtime.remaining(timeout)
-    last_count, last_change = -1, time.monotonic()
+    cursor, _ = _integration_requests_after(runtime, runtime.journal_cursor, page=100_000)  # to the newest entry
+    last_change = time.monotonic()
     while time.monotonic() < end:
-        count = len(runtime.journal()) + len(runtime.reports())
-        if count != last_count:
-            last_count, last_change = count, time.monotonic()
+        time.sleep(POLL_INTERVAL * 2)
+        cursor, active = _integration_requests_after(runtime, cursor)
+        if active:
+            last_change = time.monotonic()
         elif time.monotonic() - last_change >= quiet:
             return
-        time.sleep(POLL_INTERVAL * 2)
     runtime.observation.step_problems.append(f"the integration was still busy after {timeout:g} s")

@@ -1,11 +1,18 @@
-"""Shared fixtures: in-process clients and mocks served by uvicorn on loopback."""
+"""Shared fixtures: in-process clients, mocks served by uvicorn on loopback, and the end-to-end
+CLI runs that several tests only read (made once per session, whatever the number of xdist workers)."""
 
 from __future__ import annotations
 
+import fcntl
 import functools
+import json
 import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +23,7 @@ from starlette.testclient import TestClient
 
 from mock_server import Settings, create_app
 from mock_server.core.tokens import KNOWN_SCOPES
-from mock_server.serving import RunningMock, serve_in_thread
+from mock_server.serving import RunningMock, free_port, serve_in_thread
 
 settings.register_profile("dev", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -24,6 +31,9 @@ settings.register_profile("debug", max_examples=10, deadline=None, verbosity=Ver
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 TEST_SECRET = "test-client-secret"
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = ROOT / "tests" / "integrations" / "reference.py"
+CLI = Path(sys.executable).parent / "askara-mock"
 
 
 @functools.cache
@@ -93,3 +103,92 @@ def access_token(client: TestClient, scope: str | None = None) -> str:
     user = ctx.store.users.values()[0]
     pair = ctx.tokens.issue_pair(ctx.settings.client_id, user["uuid"], scopes)
     return str(pair["access_token"])
+
+
+# -- end-to-end runs that several tests read -----------------------------------------------------
+
+
+def run_once(tmp_path_factory: pytest.TempPathFactory, name: str, produce: Callable[[Path], None]) -> Path:
+    """``produce(directory)`` once per session: under xdist the first worker to ask runs it while
+    holding a file lock in the session's shared temporary directory, the others wait and read what
+    it wrote. Only for results that tests read and never change."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    out = root / f"shared-{name}"
+    with (root / f"shared-{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (out / ".done").exists():
+            shutil.rmtree(out, ignore_errors=True)
+            out.mkdir()
+            produce(out)
+            (out / ".done").touch()
+    return out
+
+
+def conformance_cli(out: Path, *args: str, timeout: float = 150) -> None:
+    """``askara-mock conformance run ARGS`` through the real CLI, every report written to
+    ``out/reports`` (a directory the CLI must create); the terminal output (stderr) goes to
+    ``out/terminal.txt``, the exit code and the arguments to ``out/run.json``."""
+    reports = out / "reports"
+    done = subprocess.run(
+        [
+            str(CLI), "conformance", "run", *args,
+            "--json", str(reports / "report.json"), "--junit", str(reports / "junit.xml"),
+            "--html", str(reports / "report.html"),
+        ],
+        capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+        env={**os.environ, "COLUMNS": "400"},  # one line per message, whatever the terminal
+    )  # fmt: skip
+    (out / "terminal.txt").write_text(done.stderr, encoding="utf-8")
+    (out / "run.json").write_text(json.dumps({"args": list(args), "exit_code": done.returncode}), encoding="utf-8")
+
+
+def reference_command(port: int, data_dir: Path, *defects: str) -> str:
+    command = f"{sys.executable} {REFERENCE} --port {port} --data-dir {data_dir}"
+    return command + "".join(f" --defect {defect}" for defect in defects)
+
+
+@pytest.fixture(scope="session")
+def never_confirm_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The reference with ``never-confirm`` on ``basics``: a failed run (exit 1), with its reports."""
+
+    def produce(out: Path) -> None:
+        port = free_port()
+        conformance_cli(
+            out, "--target-url", f"http://127.0.0.1:{port}/webhook",
+            "--start", reference_command(port, out / "data", "never-confirm"), "--scenario", "basics",
+            "--timeout", "5",  # bounds the wait for reports that never come
+        )  # fmt: skip
+
+    return run_once(tmp_path_factory, "never-confirm", produce)
+
+
+@pytest.fixture(scope="session")
+def nothing_listens_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """No start command and nothing on the target port: a run that could not be made (exit 2)."""
+
+    def produce(out: Path) -> None:
+        conformance_cli(out, "--target-url", f"http://127.0.0.1:{free_port()}/webhook", "--scenario", "basics")
+
+    return run_once(tmp_path_factory, "nothing-listens", produce)
+
+
+@pytest.fixture(scope="session")
+def reference_suite_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The correct reference over the whole standard webhook suite, signatures on (exit 0)."""
+
+    def produce(out: Path) -> None:
+        port = free_port()
+        conformance_cli(
+            out, "--target-url", f"http://127.0.0.1:{port}/webhook",
+            "--start", reference_command(port, out / "data") + " --verify-signatures", "--signatures",
+            "--timeout", "90",
+        )  # fmt: skip
+
+    return run_once(tmp_path_factory, "reference-suite", produce)
+
+
+def cli_run(out: Path) -> tuple[int, str, list[str]]:
+    """What a shared CLI run left: its exit code, its terminal output and its arguments."""
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    return int(run["exit_code"]), (out / "terminal.txt").read_text(encoding="utf-8"), list(run["args"])

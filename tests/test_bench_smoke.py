@@ -9,6 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.e2e  # every test here runs real processes on loopback
+
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "bench_api.py"
 
 

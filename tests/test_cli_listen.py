@@ -97,8 +97,10 @@ class Process:
         self.out: queue.Queue[str] = queue.Queue()
         self.err: queue.Queue[str] = queue.Queue()
         self.err_lines: list[str] = []
-        for stream, lines in ((self.popen.stdout, self.out), (self.popen.stderr, self.err)):
-            threading.Thread(target=self._pump, args=(stream, lines), daemon=True).start()
+        self.pumps = [threading.Thread(target=self._pump, args=(stream, lines), daemon=True)
+                      for stream, lines in ((self.popen.stdout, self.out), (self.popen.stderr, self.err))]
+        for pump in self.pumps:
+            pump.start()
 
     @staticmethod
     def _pump(stream: IO[str] | None, lines: queue.Queue[str]) -> None:
@@ -129,9 +131,15 @@ class Process:
         return self.popen.wait(timeout=DEADLINE)
 
     def stop(self) -> None:
+        """Kill it if it still runs, then close its pipes once the readers have drained them."""
         if self.popen.poll() is None:
             self.popen.kill()
-            self.popen.wait(timeout=DEADLINE)
+        self.popen.wait(timeout=DEADLINE)
+        for pump in self.pumps:
+            pump.join(timeout=DEADLINE)
+        for stream in (self.popen.stdout, self.popen.stderr):
+            if stream is not None:
+                stream.close()
 
 
 @contextmanager

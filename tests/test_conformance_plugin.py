@@ -75,6 +75,7 @@ def vendor_file(pytester: pytest.Pytester) -> Path:
     return pytester.makepyfile(test_vendor=VENDOR_TESTS.format(python=sys.executable, reference=str(REFERENCE)))
 
 
+@pytest.mark.e2e
 def test_a_vendor_suite_uses_the_fixtures(pytester: pytest.Pytester, vendor_file: Path) -> None:
     outcome = pytester.runpytest("-p", "no:cacheprovider", "-q")
     outcome.assert_outcomes(passed=3, failed=1)

@@ -3,8 +3,9 @@ contract (every check by id with its status and evidence), JUnit XML (one testca
 scenario, failures with the message), a single-file HTML report, and the live terminal output.
 
 One failing run (the reference with ``never-confirm`` on ``basics``) feeds most tests; one run that
-could not be made shows the reports still say why; one passing run of the reference that registers
-its own webhook, against a mock holding a plain-http webhook, shows the warnings (assumptions the
+could not be made shows the reports still say why (both made once per session by conftest.py;
+test_conformance_run reads them too); one passing run of the reference that registers its own
+webhook, against a mock holding a plain-http webhook, shows the warnings (assumptions the
 integration relied on, flagged webhooks) in every report without changing the exit status, and a
 fabricated result proves the report builders on their own.
 """
@@ -12,10 +13,7 @@ fabricated result proves the report builders on their own.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import cli_run, conformance_cli, reference_command
 from jsonschema import Draft202012Validator
 from rich.console import Console
 
@@ -37,9 +36,8 @@ from conformance.scenario import load
 from mock_server.core.settings import Settings
 from mock_server.serving import free_port, serve_in_thread
 
-ROOT = Path(__file__).resolve().parent.parent
-REFERENCE = ROOT / "tests" / "integrations" / "reference.py"
-CLI = Path(sys.executable).parent / "askara-mock"
+pytestmark = pytest.mark.e2e  # every test here runs real processes on loopback
+
 BASICS_CHECKS = load("basics").checks
 
 CHECK_SCHEMA = {
@@ -126,39 +124,28 @@ class Reports:
     html: str
 
 
-def conformance_run(out: Path, *args: str) -> Reports:
-    done = subprocess.run(
-        [
-            str(CLI), "conformance", "run", *args,
-            "--json", str(out / "report.json"), "--junit", str(out / "junit.xml"), "--html", str(out / "report.html"),
-        ],
-        capture_output=True, text=True, timeout=90, cwd=ROOT, env={**os.environ, "COLUMNS": "400"},
-    )  # fmt: skip
+def read_reports(out: Path) -> Reports:
+    exit_code, terminal, _args = cli_run(out)
+    reports = out / "reports"
     return Reports(
-        done.returncode,
-        done.stderr,
-        json.loads((out / "report.json").read_text(encoding="utf-8")),
-        ET.parse(out / "junit.xml").getroot(),
-        (out / "report.html").read_text(encoding="utf-8"),
+        exit_code,
+        terminal,
+        json.loads((reports / "report.json").read_text(encoding="utf-8")),
+        ET.parse(reports / "junit.xml").getroot(),
+        (reports / "report.html").read_text(encoding="utf-8"),
     )
 
 
 @pytest.fixture(scope="module")
-def failed_run(tmp_path_factory: pytest.TempPathFactory) -> Reports:
-    out = tmp_path_factory.mktemp("failed-run")
-    port = free_port()
-    start = f"{sys.executable} {REFERENCE} --port {port} --data-dir {out / 'data'} --defect never-confirm"
-    return conformance_run(
-        out / "reports",  # a directory the CLI must create
-        "--target-url", f"http://127.0.0.1:{port}/webhook", "--start", start, "--scenario", "basics",
-        "--timeout", "5",
-    )  # fmt: skip
+def failed_run(never_confirm_run: Path) -> Reports:
+    """The reference with never-confirm on basics (conftest: one run per session, shared with
+    test_conformance_run's exit-1 test)."""
+    return read_reports(never_confirm_run)
 
 
 @pytest.fixture(scope="module")
-def not_run(tmp_path_factory: pytest.TempPathFactory) -> Reports:
-    out = tmp_path_factory.mktemp("not-run")
-    return conformance_run(out, "--target-url", f"http://127.0.0.1:{free_port()}/webhook", "--scenario", "basics")
+def not_run(nothing_listens_run: Path) -> Reports:
+    return read_reports(nothing_listens_run)
 
 
 def check(data: dict[str, Any], check_id: str) -> dict[str, Any]:
@@ -240,7 +227,10 @@ def test_the_terminal_shows_live_progress_and_the_summary_table(failed_run: Repo
         assert re.search(rf"│ {re.escape(check_id)}\s+│ (passed|failed|skipped)\s+│", table), check_id
     # Messages are shown as written, with the scenario they came from.
     assert "[basics] 2 of 2 delivered documents got no POST /documents/{uuid}/status" in table
-    assert re.search(r"^FAILED: 4 passed, 1 failed, 14 skipped in \d+\.\d s$", table, re.M)
+    summary = failed_run.data["summary"]  # the same counts as the JSON report, one failure (always-confirm)
+    assert summary["failed"] == 1 and sum(summary.values()) == len(CHECKS)
+    counts = f"{summary['passed']} passed, 1 failed, {summary['skipped']} skipped"
+    assert re.search(rf"^FAILED: {counts} in \d+\.\d s$", table, re.M)
     assert any(line.startswith("wrote ") and line.endswith("report.html") for line in lines)
 
 
@@ -274,11 +264,12 @@ def warned_run(tmp_path_factory: pytest.TempPathFactory) -> Reports:
             assert http.post("/webhooks", json=body, headers=headers).status_code == 201
         port = free_port()
         target = f"http://127.0.0.1:{port}/webhook"
-        start = f"{sys.executable} {REFERENCE} --port {port} --data-dir {out / 'data'} --register-webhook {target}"
-        return conformance_run(
+        start = reference_command(port, out / "data") + f" --register-webhook {target}"
+        conformance_cli(
             out, "--target-url", target, "--start", start, "--scenario", "basics", "--no-register",
             "--mock-url", running.url, "--timeout", "20",
         )  # fmt: skip
+    return read_reports(out)
 
 
 def test_warnings_name_what_the_integration_relied_on_without_failing_the_run(warned_run: Reports) -> None:

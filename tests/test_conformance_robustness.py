@@ -13,11 +13,15 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from conformance.checks import judge
+from conformance.mockclient import MockClient
 from conformance.observation import Observation
 from conformance.runner import EXIT_FAILED, EXIT_NOT_RUN, RunConfig, RunResult, run
 from conformance.scenario import parse
-from mock_server.serving import free_port
+from mock_server import Settings
+from mock_server.serving import free_port, serve_in_thread
 
 MISBEHAVING = Path(__file__).resolve().parent / "integrations" / "misbehaving"
 TIMEOUT = 10.0
@@ -95,6 +99,7 @@ def assert_judged(result: RunResult, may_pass: tuple[str, ...] = ()) -> None:
         assert message.strip(), f"{check} has no reason"
 
 
+@pytest.mark.e2e
 def test_an_integration_that_hangs_fails_the_ack_check_and_is_killed(tmp_path: Path) -> None:
     result, took, pid_file = run_misbehaving(tmp_path, "hang.py")
     assert result.error is None, result.error
@@ -109,6 +114,7 @@ def test_an_integration_that_hangs_fails_the_ack_check_and_is_killed(tmp_path: P
     assert_no_process_left(pid_file)
 
 
+@pytest.mark.e2e
 def test_an_integration_that_crashes_mid_run_is_reported(tmp_path: Path) -> None:
     result, took, pid_file = run_misbehaving(tmp_path, "crash.py")
     assert result.error is None, result.error
@@ -127,6 +133,7 @@ def test_an_integration_that_crashes_mid_run_is_reported(tmp_path: Path) -> None
     assert_no_process_left(pid_file)
 
 
+@pytest.mark.e2e
 def test_an_integration_that_never_listens_is_a_run_not_made(tmp_path: Path) -> None:
     result, took, pid_file = run_misbehaving(tmp_path, "never_listen.py", startup_timeout=1.5)
     assert result.exit_code == EXIT_NOT_RUN
@@ -135,6 +142,7 @@ def test_an_integration_that_never_listens_is_a_run_not_made(tmp_path: Path) -> 
     assert_no_process_left(pid_file)
 
 
+@pytest.mark.e2e
 def test_an_integration_that_answers_garbage_fails_the_ack_check(tmp_path: Path) -> None:
     result, took, pid_file = run_misbehaving(tmp_path, "garbage.py")
     assert result.error is None, result.error
@@ -148,8 +156,18 @@ def test_an_integration_that_answers_garbage_fails_the_ack_check(tmp_path: Path)
     assert_no_process_left(pid_file)
 
 
+@pytest.mark.e2e
 def test_an_integration_that_floods_the_mock_ends_in_time(tmp_path: Path) -> None:
-    result, took, pid_file = run_misbehaving(tmp_path, "flood.py", FLOOD_SCENARIO)
+    # A small journal, so the flood surely fills it: its length then stays at the limit while the
+    # flood goes on, and the idle wait must still see the integration busy (it reads the cursor).
+    with serve_in_thread(Settings(seed=3, clock="real", journal_limit=200)) as mock:
+        result, took, pid_file = run_misbehaving(tmp_path, "flood.py", FLOOD_SCENARIO, mock_url=mock.url)
+        journal = MockClient(mock.url)
+        try:
+            listing = journal.get("/_mock/journal", limit=1)
+        finally:
+            journal.close()
+    assert listing["dropped"] > 0, "the flood never filled the journal"
     assert result.error is None, result.error
     assert result.exit_code == EXIT_FAILED
     assert took < BOUND
@@ -163,8 +181,9 @@ def test_an_integration_that_floods_the_mock_ends_in_time(tmp_path: Path) -> Non
 
 
 def test_judging_a_full_journal_of_429s_stays_fast() -> None:
-    """A flood fills the mock's 10 000-entry journal with 429s: the rate-limit check must judge it in
-    well under a second (it compared every 429 with every request: ~40 s at 10 000 entries)."""
+    """A flood fills the mock's 10 000-entry journal with 429s: the rate-limit check must judge it
+    fast (it compared every 429 with every request: ~40 s at 10 000 entries; now a few ms). The bound
+    is a safety bound that only the quadratic version could miss, not a benchmark."""
     observation = Observation("flood", "webhook", None, False)
     observation.journal = [
         {"id": i, "kind": "api", "status": 429 if i % 2 else 200, "wall": 1000 + i * 0.001, "retry_after": 3,
@@ -173,7 +192,7 @@ def test_judging_a_full_journal_of_429s_stays_fast() -> None:
     ]  # fmt: skip
     began = time.monotonic()
     result = judge("rate-limit", observation)
-    assert time.monotonic() - began < 1.0
+    assert time.monotonic() - began < 10.0
     assert result.status == "failed"
     # Same counts as the plain definition, on a slice small enough to compute it directly.
     small = Observation("flood", "webhook", None, False)

@@ -1,15 +1,20 @@
 """Run-level promises of ``askara-mock conformance run``, through the real CLI: exit 0 when every
 check passed, 1 when one failed, 2 when the run could not be made (with the reason printed); and
-two runs on one machine at the same time never see each other's state.
+two runs on one machine at the same time never see each other's state. The passing, failing and
+not-made runs that other tests read too are made once per session by conftest.py.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import threading
 from pathlib import Path
+
+import pytest
+from conftest import cli_run, reference_command
 
 from conformance.runner import EXIT_FAILED, EXIT_NOT_RUN, EXIT_PASSED, RunConfig, RunResult, run
 from conformance.scenario import load
@@ -18,11 +23,6 @@ from mock_server.serving import free_port
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "tests" / "integrations" / "reference.py"
 CLI = Path(sys.executable).parent / "askara-mock"
-
-
-def reference_command(port: int, data_dir: Path, *defects: str) -> str:
-    command = f"{sys.executable} {REFERENCE} --port {port} --data-dir {data_dir}"
-    return command + "".join(f" --defect {defect}" for defect in defects)
 
 
 def conformance_run(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
@@ -36,29 +36,26 @@ def conformance_run(*args: str, timeout: float = 90) -> subprocess.CompletedProc
     )
 
 
-def test_exit_0_when_every_check_passed(tmp_path: Path) -> None:
-    port = free_port()
-    done = conformance_run(
-        "--target-url", f"http://127.0.0.1:{port}/webhook",
-        "--start", reference_command(port, tmp_path),
-        "--scenario", "basics", "--timeout", "40",
-    )  # fmt: skip
-    assert done.returncode == EXIT_PASSED, done.stderr
-    assert "PASSED: 6 passed, 0 failed, 13 skipped" in done.stderr
+@pytest.mark.e2e
+def test_exit_0_when_every_check_passed(reference_suite_run: Path) -> None:
+    """The correct reference over the standard webhook suite (conftest: one run per session, whose
+    JSON report test_conformance_checks judges check by check)."""
+    exit_code, terminal, _args = cli_run(reference_suite_run)
+    assert exit_code == EXIT_PASSED, terminal
+    # Every check of the webhook suite passes; only the signature and polling checks (other flags) skip.
+    assert re.search(r"^PASSED: \d+ passed, 0 failed, 2 skipped in \d+\.\d s$", terminal, re.M), terminal
 
 
-def test_exit_1_when_a_check_failed(tmp_path: Path) -> None:
-    port = free_port()
-    done = conformance_run(
-        "--target-url", f"http://127.0.0.1:{port}/webhook",
-        "--start", reference_command(port, tmp_path, "never-confirm"),
-        "--scenario", "basics", "--timeout", "5",  # bounds the wait for reports that never come
-    )  # fmt: skip
-    assert done.returncode == EXIT_FAILED, done.stderr
-    assert "FAILED: 4 passed, 1 failed, 14 skipped" in done.stderr
-    assert "got no POST /documents/{uuid}/status" in done.stderr
+@pytest.mark.e2e
+def test_exit_1_when_a_check_failed(never_confirm_run: Path) -> None:
+    """The reference with never-confirm on basics (conftest: shared with the report tests)."""
+    exit_code, terminal, _args = cli_run(never_confirm_run)
+    assert exit_code == EXIT_FAILED, terminal
+    assert re.search(r"^FAILED: \d+ passed, 1 failed, \d+ skipped", terminal, re.M), terminal
+    assert "got no POST /documents/{uuid}/status" in terminal
 
 
+@pytest.mark.e2e
 def test_exit_2_when_the_start_command_exits_at_once(tmp_path: Path) -> None:
     port = free_port()
     command = f"{sys.executable} -c \"import sys; print('cannot read my config'); sys.exit(4)\""
@@ -72,6 +69,7 @@ def test_exit_2_when_the_start_command_exits_at_once(tmp_path: Path) -> None:
     assert "cannot read my config" in done.stderr  # the tail of its output, to see why
 
 
+@pytest.mark.e2e
 def test_exit_2_when_the_integration_never_listens(tmp_path: Path) -> None:
     port = free_port()
     command = f'{sys.executable} -c "import time; time.sleep(60)"'
@@ -83,13 +81,15 @@ def test_exit_2_when_the_integration_never_listens(tmp_path: Path) -> None:
     assert f"did not listen on 127.0.0.1:{port} within 1 s" in done.stderr
 
 
-def test_exit_2_when_nothing_listens_and_there_is_no_start_command() -> None:
-    port = free_port()
-    done = conformance_run("--target-url", f"http://127.0.0.1:{port}/webhook", "--scenario", "basics")
-    assert done.returncode == EXIT_NOT_RUN, done.stderr
-    assert f"nothing listens on 127.0.0.1:{port}" in done.stderr
+@pytest.mark.e2e
+def test_exit_2_when_nothing_listens_and_there_is_no_start_command(nothing_listens_run: Path) -> None:
+    exit_code, terminal, args = cli_run(nothing_listens_run)
+    assert exit_code == EXIT_NOT_RUN, terminal
+    port = args[args.index("--target-url") + 1].split(":")[2].split("/")[0]
+    assert f"nothing listens on 127.0.0.1:{port}" in terminal
 
 
+@pytest.mark.e2e
 def test_exit_2_with_the_line_when_a_scenario_file_is_invalid(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(
@@ -102,12 +102,14 @@ def test_exit_2_with_the_line_when_a_scenario_file_is_invalid(tmp_path: Path) ->
     assert f"{bad}:5: steps[1].fault.kind: 'dupe' is not one of" in done.stderr.replace("\n", "")
 
 
+@pytest.mark.e2e
 def test_exit_2_for_an_unknown_standard_scenario() -> None:
     done = conformance_run("--target-url", "http://127.0.0.1:9/webhook", "--scenario", "basic")
     assert done.returncode == EXIT_NOT_RUN
     assert "Did you mean 'basics'?" in done.stderr
 
 
+@pytest.mark.e2e
 def test_two_runs_at_once_never_see_each_others_state(tmp_path: Path) -> None:
     """Same scenario, same seed (so the same document uuids in both mocks), one correct integration
     and one that never confirms, in two threads at once: each verdict is its own."""
@@ -151,6 +153,7 @@ def test_two_runs_at_once_never_see_each_others_state(tmp_path: Path) -> None:
     assert len(list((tmp_path / "broken").glob("*.pdf"))) <= 2
 
 
+@pytest.mark.e2e
 def test_no_register_uses_the_webhook_the_integration_registered_itself(tmp_path: Path) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/webhook"
@@ -162,6 +165,7 @@ def test_no_register_uses_the_webhook_the_integration_registered_itself(tmp_path
     assert result.exit_code == 0, [(c.check, c.message) for c in result.checks if c.status == "failed"]
 
 
+@pytest.mark.e2e
 def test_no_register_without_a_webhook_of_its_own_cannot_run(tmp_path: Path) -> None:
     port = free_port()
     command = f"{sys.executable} {REFERENCE} --port {port} --data-dir {tmp_path}"

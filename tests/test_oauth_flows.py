@@ -93,6 +93,7 @@ def test_authorization_code_flow(live_mock: Callable[..., RunningMock], form: bo
         assert body["refresh_token"].startswith("def50200")
         used = call(http, body["access_token"])
         assert used.status_code == 200 and used.json()["sub"] == clinician(running)
+    running.call(running.context.timers.settle)  # sync with its loop: an answer is journaled just after it is sent
     notes = [e for e in running.context.store.journal if e["path"] == "/oauth2/token"]
     assert notes[-1]["grant_type"] == "authorization_code" and notes[-1]["client_id"] == CLIENT_ID
 
@@ -128,6 +129,7 @@ def test_refresh_rotates_and_reuse_revokes_the_family(live_mock: Callable[..., R
         assert revoked.status_code == 401
         assert 'error="invalid_token"' in revoked.headers["www-authenticate"]
         assert refresh(http, newer["refresh_token"]).json()["error"] == "invalid_grant"
+    running.call(running.context.timers.settle)  # sync with its loop: an answer is journaled just after it is sent
     refreshes = [e for e in running.context.store.journal if e.get("grant_type") == "refresh_token"]
     outcomes = [e["refresh_outcome"] for e in refreshes]
     assert outcomes == ["rotated", "reused_spent_token", "revoked"]

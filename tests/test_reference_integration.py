@@ -24,6 +24,8 @@ from standardwebhooks.webhooks import Webhook
 
 from mock_server.serving import RunningMock, free_port
 
+pytestmark = pytest.mark.e2e  # every test here runs real processes on loopback
+
 REFERENCE = Path(__file__).parent / "integrations" / "reference.py"
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 DEAD_API = {

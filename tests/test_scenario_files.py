@@ -88,6 +88,7 @@ def created_story(seed: int, scenario: str, tmp_path: Path) -> tuple[list[dict[s
     return documents, notes
 
 
+@pytest.mark.e2e
 def test_the_same_file_with_the_same_seed_creates_the_same_documents(tmp_path: Path) -> None:
     scenario = load("expired-link")
     assert scenario.seed == 5

@@ -12,9 +12,11 @@ second auth mechanism), with random and with valid signatures.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import pytest
 import schemathesis
 from conftest import make_settings
 from hypothesis import HealthCheck, settings
@@ -28,21 +30,31 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from starlette.testclient import TestClient
 
 from mock_server import create_app
 from mock_server.core.tokens import KNOWN_SCOPES
 from mock_server.domain.documents import public_document
 from mock_server.web.openapi import CONTROL_TAG
+from mock_server.web.openapi import build as build_openapi
 from mock_server.web.routing import canonical_uuid
 
 # One mock for the module: building the schema per test would cost more than the fuzzing. A bucket
-# this large keeps 429 out of the way; rate limiting has its own tests.
+# this large keeps 429 out of the way; rate limiting has its own tests. Import makes no request:
+# the document is the one the mock serves, built by the same function /openapi.json answers with
+# (test_the_fuzzed_document_is_the_served_one holds the two together), and the resources the tests
+# aim at are read in fixtures. (schemathesis's lazy loader, pytest.from_fixture, fails on pytest 9.2,
+# and would fold the ~70 operations into four tests that xdist could not spread.)
 APP = create_app(make_settings(rate_limit_capacity=1_000_000))
 
 
 def _load(app: Any, **config: Any) -> schemathesis.BaseSchema:
-    """The document as the app serves it, with an explicit config so a stray schemathesis.toml changes nothing."""
-    return schemathesis.openapi.from_asgi("/openapi.json", app, config=schemathesis.Config.from_dict(config))
+    """The document ``app`` serves, calls going to ``app`` in process, with an explicit config so a
+    stray schemathesis.toml changes nothing."""
+    document = json.loads(json.dumps(build_openapi(app.state.mock.settings, app.state.collection_specs)))
+    schema = schemathesis.openapi.from_dict(document, config=schemathesis.Config.from_dict(config))
+    schema.app = app
+    return schema
 
 
 # API Platform ignores query parameters no filter declares (and so does the mock): an extra one is not
@@ -68,6 +80,13 @@ SECURED = {
 FUZZ = settings(
     max_examples=min(15, settings.default.max_examples), deadline=None, suppress_health_check=list(HealthCheck)
 )
+
+
+def test_the_fuzzed_document_is_the_served_one() -> None:
+    # Outside ``with``: no lifespan run on the module's shared mock.
+    served = TestClient(APP, base_url=APP.state.mock.settings.base_url).get("/openapi.json")
+    assert served.status_code == 200
+    assert served.json() == DOCUMENT
 
 
 def bearer() -> dict[str, str]:
@@ -148,12 +167,11 @@ def _call(path: str, method: str, **kwargs: Any) -> Any:
     return response.json()
 
 
-KNOWN = {
-    "/patients": _call("/patients", "GET")[0]["uuid"],
-    "/documents": _call("/documents", "GET")[0]["uuid"],
-    "/notes": _call("/notes", "GET")[0]["uuid"],
-    "/audios": _call("/audios", "GET")[0]["uuid"],
-}
+@pytest.fixture(scope="module")
+def known() -> dict[str, str]:
+    """A uuid that exists in each seeded collection, read through the API."""
+    collections = ("/patients", "/documents", "/notes", "/audios")
+    return {collection: _call(collection, "GET")[0]["uuid"] for collection in collections}
 
 
 def _new_webhook() -> str:
@@ -163,9 +181,9 @@ def _new_webhook() -> str:
 
 @SCHEMA.include(path_regex=r"\{uuid\}").parametrize()
 @FUZZ
-def test_existing_resources_answer_every_input_without_5xx(case: schemathesis.Case) -> None:
+def test_existing_resources_answer_every_input_without_5xx(case: schemathesis.Case, known: dict[str, str]) -> None:
     collection = "/" + case.operation.path.split("/")[1]
-    case.path_parameters["uuid"] = _new_webhook() if collection == "/webhooks" else KNOWN[collection]
+    case.path_parameters["uuid"] = _new_webhook() if collection == "/webhooks" else known[collection]
     case.call_and_validate(headers=TOKEN, checks=CHECKS)
 
 

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from mock_server.serving import free_port
 from mock_server.testing.receiver import ScriptedReceiver
@@ -37,14 +38,15 @@ def receiver_thread(default: str) -> Iterator[ScriptedReceiver]:
         asyncio.run_coroutine_threadsafe(rx.close(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
+        loop.close()
 
 
 def serve(state: Path, port: int) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-c", "from mock_server.cli import main; main()", "serve", "--state", str(state),
                "--clock", "manual",
                "--clock-start", str(START), "--port", str(port), "--client-secret", "s3cret"]
-    log = state.with_suffix(".log").open("ab")
-    process = subprocess.Popen(command, stdout=log, stderr=log)
+    with state.with_suffix(".log").open("ab") as log:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(command, stdout=log, stderr=log)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -77,6 +79,7 @@ def kill(process: subprocess.Popen[bytes]) -> None:
     process.wait(10)
 
 
+@pytest.mark.e2e
 def test_sigkill_mid_schedule_then_restart_resumes_the_retries(tmp_path: Path) -> None:
     state, port = tmp_path / "state.db", free_port()
     with receiver_thread("status/500") as rx:

@@ -104,10 +104,14 @@ def test_concurrent_sends_the_copies_at_the_same_time() -> None:
             arm(ctx, "concurrent", copies=3)
             emit_note(ctx)
             await ctx.timers.settle()
-            walls = sorted(r.wall for r in rx.requests)
-            assert len(walls) == 3 and walls[-1] - walls[0] < 0.2  # all in flight together
+            assert len(rx.requests) == 3
             delivery = ctx.store.deliveries.values()[0]
             assert [a["kind"] for a in delivery["attempts"]] == ["scheduled", "concurrent", "concurrent"]
+            # All in flight together, by the mock's own records: every copy left before any answer came
+            # back (each answer takes the receiver's 0.3 s), however slow the machine is.
+            starts = [a["wall"] for a in delivery["attempts"]]
+            ends = [a["wall"] + a["latency_ms"] / 1000 for a in delivery["attempts"]]
+            assert max(starts) < min(ends), delivery["attempts"]
             assert delivery["state"] == "delivered"
 
     run(scenario)

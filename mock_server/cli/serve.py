@@ -151,6 +151,8 @@ def serve(
     try:
         app = create_app(settings)
     except ConfigError as exc:
+        for sock in sockets:
+            sock.close()
         raise click.UsageError(str(exc)) from None
     banner.show(settings, app.state.mock, as_json=as_json)
     tune_gc()

@@ -13,19 +13,28 @@ Synchronize limit) reads :class:`Clock`. Three modes share one formula::
 :meth:`Clock.advance` works in every mode (it adds to ``offset``), so a harness can jump an
 hour ahead to expire links even on a real clock. :class:`Timers` is a single scheduler whose
 timers fire when the *mock* time reaches their due time, whichever way it got there.
+
+A callback that raises never takes the scheduler down and is never lost: the error is logged on
+the ``askara_mock`` logger, kept on :attr:`Timers.errors`, and re-raised by the next
+:meth:`Timers.settle` (pytest-httpserver's habit with handler errors), so a test that settles sees
+the bug where it happened instead of a delivery that silently never came.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import heapq
 import itertools
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Literal
 
 ClockMode = Literal["real", "scaled", "manual"]
 TimerCallback = Callable[[], Awaitable[None] | None]
+logger = logging.getLogger("askara_mock")
+MAX_KEPT_ERRORS = 100
 
 
 class Clock:
@@ -100,6 +109,7 @@ class Timers:
         self._task: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
         self._lateness: list[float] = []
+        self.errors: list[BaseException] = []
         clock.on_advance(self._poke)
 
     def call_at(self, due: float, callback: TimerCallback, *, key: str | None = None) -> None:
@@ -159,15 +169,37 @@ class Timers:
             await asyncio.gather(*self._running, return_exceptions=True)
 
     async def settle(self, *, rounds: int = 50) -> None:
-        """Yield until no due timer is waiting and the callbacks they started have finished."""
+        """Yield until no due timer is waiting and the callbacks they started have finished, then
+        re-raise what any callback raised since the last check (see :meth:`raise_errors`)."""
         for _ in range(rounds):
             await asyncio.sleep(0)
             now = self.clock.now()
             due = any(not t.cancelled and t.due <= now for _, _, t in self._heap)
             if not due and not self._running:
-                return
+                break
             if self._running:
                 await asyncio.wait(list(self._running), timeout=10)
+        self.raise_errors()
+
+    def raise_errors(self) -> None:
+        """Raise the collected callback errors and forget them: one as itself, several as an
+        ExceptionGroup. Nothing happens when no callback raised."""
+        errors, self.errors = self.errors, []
+        if len(errors) == 1:
+            raise errors[0]
+        if errors:
+            raise BaseExceptionGroup(f"{len(errors)} timer callbacks raised", errors)
+
+    def _failed(self, timer: _Timer, error: BaseException) -> None:
+        logger.error("timer callback %s (key %r) raised", timer.callback, timer.key, exc_info=error)
+        self.errors.append(error)
+        if len(self.errors) > MAX_KEPT_ERRORS:  # a served mock nobody settles keeps only the newest
+            del self.errors[: len(self.errors) - MAX_KEPT_ERRORS]
+
+    def _finished(self, timer: _Timer, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self._failed(timer, task.exception())  # type: ignore[arg-type]
 
     async def _run(self) -> None:
         assert self._wake is not None
@@ -207,8 +239,12 @@ class Timers:
                 self._lateness.append((now - timer.due) * self.clock.scale)
                 if len(self._lateness) > 100_000:
                     del self._lateness[:50_000]
-            result = timer.callback()
+            try:
+                result = timer.callback()
+            except Exception as error:  # noqa: BLE001 - kept, logged and re-raised by settle()
+                self._failed(timer, error)
+                continue
             if asyncio.iscoroutine(result):
                 task = asyncio.ensure_future(result)
                 self._running.add(task)
-                task.add_done_callback(self._running.discard)
+                task.add_done_callback(functools.partial(self._finished, timer))

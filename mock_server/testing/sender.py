@@ -3,7 +3,9 @@
 ``async with running_sender(clock="manual") as ctx:`` gives a started context (timers and the
 sender's start-up hook run, shutdown on exit); :func:`add_webhook` puts a webhook record in the
 store as the /webhooks API would; :func:`emit_note` and :func:`emit_document` fire events with
-payloads shaped as Askara's guides show.
+payloads shaped as Askara's guides show. An error raised in a timer callback (an attempt, a retry)
+is re-raised by :func:`settle`, by :func:`stop` and on leaving ``running_sender``, so a test can
+never pass over a sender that crashed.
 """
 
 from __future__ import annotations
@@ -51,11 +53,19 @@ async def start(ctx: MockContext) -> None:
         await hook()
 
 
-async def stop(ctx: MockContext) -> None:
+async def settle(ctx: MockContext) -> None:
+    """Let every due attempt run to its end; raises what a timer callback raised."""
+    await ctx.timers.settle()
+
+
+async def stop(ctx: MockContext, *, check: bool = True) -> None:
+    """Shut down as the app does; then (``check``) raise what a timer callback raised."""
     for hook in ctx.shutdown_hooks:
         await hook()
     await ctx.timers.stop()
     ctx.store.close()
+    if check:
+        ctx.timers.raise_errors()
 
 
 @asynccontextmanager
@@ -65,7 +75,8 @@ async def running_sender(transport: Transport | None = None, **overrides: Any) -
     try:
         yield ctx
     finally:
-        await stop(ctx)
+        await stop(ctx, check=False)
+    ctx.timers.raise_errors()  # only when the body ended well: never mask the test's own failure
 
 
 def add_webhook(ctx: MockContext, url: str, events: list[str] | None = None, *, active: bool = True) -> Record:
