@@ -329,11 +329,12 @@ def test_serve_options_reach_the_settings(monkeypatch: pytest.MonkeyPatch) -> No
         raise Stop
 
     monkeypatch.setattr(serve_module, "create_app", fake_create_app)
-    args = ["--device-interval", "--device-verification-uri-complete", "--refresh-reuse", "invalid-grant"]
+    args = ["--port", "0", "--device-interval", "--device-verification-uri-complete", "--refresh-reuse",
+            "invalid-grant"]
     result = CliRunner().invoke(serve_module.serve, args)
     assert isinstance(result.exception, Stop), result.output
     assert seen[0].device_interval and seen[0].device_verification_uri_complete
     assert seen[0].refresh_reuse == "invalid-grant"
-    CliRunner().invoke(serve_module.serve, [])
+    CliRunner().invoke(serve_module.serve, ["--port", "0"])
     assert not seen[1].device_interval and not seen[1].device_verification_uri_complete
     assert seen[1].refresh_reuse == "revoke-family"

@@ -150,10 +150,12 @@ def serve(
         raise click.UsageError(f"cannot listen on {host}:{port} and {host}:{settings.files_port}: {exc}") from None
     try:
         app = create_app(settings)
-    except ConfigError as exc:
+    except BaseException as exc:
         for sock in sockets:
             sock.close()
-        raise click.UsageError(str(exc)) from None
+        if isinstance(exc, ConfigError):
+            raise click.UsageError(str(exc)) from None
+        raise
     banner.show(settings, app.state.mock, as_json=as_json)
     tune_gc()
     uvicorn.Server(uvicorn_config(app, settings)).run(sockets=sockets)
