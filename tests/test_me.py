@@ -41,21 +41,21 @@ def test_post_me_is_405_naming_get_by_default(client: TestClient) -> None:
     """The reference documents GET only; the quickstart's POST is the likely slip: the stricter reading wins."""
     response = client.post("/me", headers=_auth(client))
     assert response.status_code == 405
-    assert response.headers["allow"] == "GET, HEAD"
+    assert response.headers["allow"] == "GET"
     assert response.headers["content-type"].startswith("application/problem+json")
     detail = response.json()["detail"]
     assert "GET /me" in detail and "--me-accepts-post" in detail
     journal = client.app.state.mock.store.journal.values()[-1]  # type: ignore[attr-defined]
     assert journal["status"] == 405 and journal["refused"] == "method" and "GET /me" in journal["problem"]
     other = client.put("/me", headers=_auth(client))
-    assert other.status_code == 405 and other.headers["allow"] == "GET, HEAD"
+    assert other.status_code == 405 and other.headers["allow"] == "GET"
 
 
 def test_post_me_answers_like_get_with_the_setting(app_client) -> None:  # type: ignore[no-untyped-def]
     client = app_client(me_accepts_post=True)
     headers = _auth(client)
     assert client.post("/me", headers=headers).json() == client.get("/me", headers=headers).json()
-    assert client.put("/me", headers=headers).headers["allow"] == "GET, HEAD, POST"
+    assert client.put("/me", headers=headers).headers["allow"] == "GET, POST"
     document = client.get("/openapi.json").json()
     assert set(document["paths"]["/me"]) == {"get", "post"}
 

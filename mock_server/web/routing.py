@@ -66,13 +66,17 @@ class ExplainedRefusal(Route):
 
 
 def allowed_methods(request: Request) -> str:
-    """Every method routed at this path (Starlette's own ``Allow`` names only the first route's)."""
+    """Every method routed at this path, as Symfony lists a route's declared methods: HEAD is implied by
+    GET (Starlette adds it to every GET route) and not named (Starlette's own ``Allow`` names only the
+    first route's methods)."""
     methods: set[str] = set()
     for route in request.app.router.routes:
         if isinstance(route, ExplainedRefusal) or not isinstance(route, Route) or not route.methods:
             continue
         if route.matches(request.scope)[0] != Match.NONE:
             methods |= route.methods
+    if "GET" in methods:
+        methods.discard("HEAD")
     return ", ".join(sorted(methods))
 
 
