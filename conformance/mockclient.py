@@ -46,13 +46,13 @@ class MockClient:
     # -- control API ---------------------------------------------------------------------------
 
     def credentials(self, scope: str | None = None) -> dict[str, Any]:
-        return self.get("/_mock/credentials", scope=scope)  # type: ignore[no-any-return]
+        return self.get("/_mock/credentials", scope=scope)
 
     def advance(self, seconds: float) -> dict[str, Any]:
-        return self.post("/_mock/clock/advance", {"seconds": seconds})  # type: ignore[no-any-return]
+        return self.post("/_mock/clock/advance", {"seconds": seconds})
 
     def clock(self) -> dict[str, Any]:
-        return self.get("/_mock/clock")  # type: ignore[no-any-return]
+        return self.get("/_mock/clock")
 
     def list_of(self, path: str, **params: Any) -> list[dict[str, Any]]:
         """A control-API listing, whether it answers a bare array or ``{"items"|"entries": [...]}``."""
@@ -75,10 +75,10 @@ class MockClient:
 
     def send_raw(self, webhook_id: str, events: list[dict[str, Any]]) -> dict[str, Any]:
         """Deliver an arbitrary ``events[]`` to a webhook (unknown actions, unusual payloads)."""
-        return self.post(f"/_mock/webhooks/{webhook_id}/send", {"events": events})  # type: ignore[no-any-return]
+        return self.post(f"/_mock/webhooks/{webhook_id}/send", {"events": events})
 
     def fault(self, kind: str, **params: Any) -> dict[str, Any]:
-        return self.post("/_mock/faults", {"kind": kind, **params})  # type: ignore[no-any-return]
+        return self.post("/_mock/faults", {"kind": kind, **params})
 
     def clear_faults(self) -> None:
         self.delete("/_mock/faults")
@@ -105,7 +105,7 @@ class MockClient:
             json={"url": url, "events": events, "active": True},
             headers={"Authorization": f"Bearer {token}"},
         )
-        return self._json(answer)  # type: ignore[no-any-return]
+        return self._json(answer)
 
     def webhooks(self) -> list[dict[str, Any]]:
         token = self.access_token(WEBHOOK_SCOPES)

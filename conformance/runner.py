@@ -328,7 +328,7 @@ def _aggregate(outcomes: list[ScenarioOutcome]) -> list[CheckResult]:
                 verdicts.append(
                     CheckResult(
                         check_id,
-                        status,  # type: ignore[arg-type]
+                        status,
                         "; ".join(f"[{r.scenario}] {r.message}" for r in decisive),
                         [e for r in decisive for e in r.evidence][:50] if status == "failed" else [],
                         ",".join(r.scenario for r in decisive),

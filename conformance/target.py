@@ -43,7 +43,7 @@ class TargetProcess:
     command: str
     env: Mapping[str, str]
     process: subprocess.Popen[bytes] | None = None
-    log_file: tempfile._TemporaryFileWrapper[bytes] | None = None  # type: ignore[type-arg]
+    log_file: tempfile._TemporaryFileWrapper[bytes] | None = None
     exit_code: int | None = None
     events: list[str] = field(default_factory=list)
 

@@ -99,10 +99,10 @@ class RunningMock:
         return f"http://{self.settings.host}:{self.settings.files_port}"
 
     @property
-    def context(self):  # type: ignore[no-untyped-def]
+    def context(self):
         return self.app.state.mock
 
-    def call(self, coro_factory):  # type: ignore[no-untyped-def]
+    def call(self, coro_factory):
         """Run a coroutine on the server's event loop (e.g. ``timers.settle``) and wait for it."""
         loop = self.server_loop
         return asyncio.run_coroutine_threadsafe(coro_factory(), loop).result(timeout=30)

@@ -18,3 +18,11 @@ def test_ruff_clean() -> None:
         pytest.fail("ruff is not installed: pip install -e '.[test]'")
     result = subprocess.run([ruff, "check", "--no-cache", str(ROOT)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_clean() -> None:
+    """pyproject's [tool.mypy]: default checking everywhere, strict for core and domain, no unused ignores."""
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--no-incremental"], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -188,7 +188,7 @@ def rate_limit(observation: Observation) -> tuple[Status, str, list[dict[str, An
                 }
             )
     if problems:
-        total = sum(p["requests_before_retry_after"] for p in problems)
+        total = sum(int(p["requests_before_retry_after"] or 0) for p in problems)
         return (
             "failed",
             f"{total} requests sent before Retry-After had elapsed ({len(limited)} × 429): wait "

@@ -24,7 +24,7 @@ from mock_server.core.errors import BadRequest, NotFound, Violation
 from mock_server.core.store import Record
 from mock_server.core.timefmt import iso
 from mock_server.web.collections import CollectionSpec, collection_response, item_response, path_uuid
-from mock_server.web.filters import RANGE
+from mock_server.web.filters import RANGE, field_of
 
 READ_SCOPE = "read:notes"
 EXPAND_GROUPS = ("patient.read", "patient.list")
@@ -49,12 +49,12 @@ SPEC = CollectionSpec(
     uuid_filters=frozenset({"uuid"}),
     relations={"patient": "/patients/", "documents": "/documents/", "user": "/users/"},
     exists={"archivedAt": lambda a: a.get("archivedAt")},
-    dates={name: (lambda a, n=name: a.get(n)) for name in ("createdAt", "updatedAt", "archivedAt")},
+    dates={name: field_of(name) for name in ("createdAt", "updatedAt", "archivedAt")},
     date_operators=RANGE,
     order={
         "uuid": lambda a: a["uuid"],
         "patient": _patient_uuid,
-        **{name: (lambda a, n=name: a.get(n)) for name in ("createdAt", "updatedAt", "archivedAt")},
+        **{name: field_of(name) for name in ("createdAt", "updatedAt", "archivedAt")},
     },
     search=lambda a: [],
 )

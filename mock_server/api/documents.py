@@ -26,6 +26,7 @@ from mock_server.domain.datagen import now_int
 from mock_server.domain.documents import public_document
 from mock_server.domain.links import signing_second
 from mock_server.web.collections import CollectionSpec, collection_response, item_response, path_uuid
+from mock_server.web.filters import field_of
 from mock_server.web.http import read_json
 
 READ_SCOPE = "read:documents"
@@ -41,8 +42,8 @@ SPEC = CollectionSpec(
     },
     uuid_filters=frozenset({"uuid"}),
     booleans={"synchronized": lambda d: d.get("synchronized")},
-    dates={name: (lambda d, n=name: d.get(n)) for name in ("createdAt", "updatedAt", "validatedAt", "synchronizedAt")},
-    order={name: (lambda d, n=name: d.get(n)) for name in ("createdAt", "updatedAt", "validatedAt", "synchronizedAt")},
+    dates={name: field_of(name) for name in ("createdAt", "updatedAt", "validatedAt", "synchronizedAt")},
+    order={name: field_of(name) for name in ("createdAt", "updatedAt", "validatedAt", "synchronizedAt")},
     relations={"patient": "/patients/"},
     documented=frozenset({"synchronized"}),
     extras_assumption="document-filters",

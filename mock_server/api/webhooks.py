@@ -10,6 +10,8 @@ and only sees its organization's webhooks. Delivery itself is the sender's job
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -27,19 +29,27 @@ from mock_server.core.tokens import AccessToken
 from mock_server.core.vocabulary import EVENT_NAMES
 from mock_server.domain.datagen import fresh_uuid
 from mock_server.web.collections import CollectionSpec, collection_response, item_response, path_uuid
+from mock_server.web.filters import field_of
 from mock_server.web.http import read_json
 from mock_server.web.validation import validate
 
 SCOPE = "organization"
 MERGE_PATCH = "application/merge-patch+json"
+
+
+def _then_creation_order(name: str) -> Callable[[Record], tuple[Any, int]]:
+    """Order by ``name``, then by creation order (uuids are random, times are whole seconds)."""
+    return lambda webhook: (webhook.get(name), webhook.get("_seq", 0))
+
+
 SPEC = CollectionSpec(
     resource="Webhook",
     path="/webhooks",
     exact={"url": lambda w: w.get("url")},
     booleans={"active": lambda w: w.get("active")},
-    dates={name: (lambda w, n=name: w.get(n)) for name in ("createdAt", "updatedAt")},
+    dates={name: field_of(name) for name in ("createdAt", "updatedAt")},
     # creation order breaks ties inside one second (uuids are random)
-    order={name: (lambda w, n=name: (w.get(n), w.get("_seq", 0))) for name in ("createdAt", "updatedAt")},
+    order={name: _then_creation_order(name) for name in ("createdAt", "updatedAt")},
 )
 
 

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from mock_server.core.clock import Clock
-from mock_server.core.errors import OAuthError, Unauthorized
+from mock_server.core.errors import ConfigError, OAuthError, Unauthorized
 from mock_server.core.settings import Settings
 from mock_server.core.store import Store
 from mock_server.core.token_refusals import RefreshRefused, TokenRefused, revoked_refusal
@@ -89,19 +89,22 @@ class TokenService:
         self.clock = clock
         self.store = store
         stored = _stored_key(store)
-        if settings.signing_key_pem:
-            pem = settings.signing_key_pem
-            key = serialization.load_pem_private_key(pem.encode(), password=None)
-        elif stored:
-            # Our own key, already checked when made: skip the slow RSA consistency check.
-            pem = stored
-            key = serialization.load_pem_private_key(pem.encode(), password=None, unsafe_skip_rsa_key_validation=True)
+        given = settings.signing_key_pem or stored
+        if given:
+            pem = given
+            # Our own stored key was checked when made: skip the slow RSA consistency check for it.
+            loaded = serialization.load_pem_private_key(
+                pem.encode(), password=None, unsafe_skip_rsa_key_validation=not settings.signing_key_pem
+            )
+            if not isinstance(loaded, rsa.RSAPrivateKey):
+                raise ConfigError("signing_key_pem must be an RSA private key (access tokens are RS256)")
+            key = loaded
         else:
             key, pem = _new_key()
         if settings.state_path and not settings.signing_key_pem:
             store.meta.put("signing_key", {"pem": pem})
         self._private_key = key
-        self._public_key = self._private_key.public_key()  # type: ignore[union-attr]
+        self._public_key = self._private_key.public_key()
         self.key_id = uuid.uuid5(uuid.NAMESPACE_URL, pem).hex[:16]
         """Only in the JWKS (the mock's own assumption): league's tokens carry no ``kid``."""
         self._verified: dict[str, AccessToken] = {}
@@ -126,7 +129,7 @@ class TokenService:
             "sub": user_id,
             "scopes": scopes,
         }
-        token = jwt.encode(claims, self._private_key, algorithm="RS256")  # type: ignore[arg-type]
+        token = jwt.encode(claims, self._private_key, algorithm="RS256")
         self.store.access_tokens.put(
             jti,
             {
@@ -178,7 +181,7 @@ class TokenService:
         try:
             claims = jwt.decode(
                 token,
-                self._public_key,  # type: ignore[arg-type]
+                self._public_key,
                 algorithms=["RS256"],
                 options={"verify_exp": False, "verify_nbf": False, "verify_iat": False, "verify_aud": False},
             )

@@ -132,7 +132,7 @@ def _paragraph(pdf: FPDF, text: str, height: float) -> None:
     width = pdf.w - pdf.l_margin - pdf.r_margin
     font = pdf.current_font
     assert font is not None, "a font is set before any text"
-    widths: dict[str, int] = font.cw  # type: ignore[assignment,union-attr]  # core font: widths in 1/1000 em
+    widths: dict[str, int] = font.cw  # type: ignore[assignment]  # core font: per-character widths in 1/1000 em
     scale = pdf.font_size / 1000
 
     def measure(word: str) -> float:

@@ -81,7 +81,7 @@ async def running_sender(transport: Transport | None = None, **overrides: Any) -
 
 def add_webhook(ctx: MockContext, url: str, events: list[str] | None = None, *, active: bool = True) -> Record:
     now = _iso(ctx.clock.now())
-    record = {
+    record: Record = {
         "uuid": str(uuid.uuid4()),
         "url": url,
         "events": events or ["new_document", "document_synchronize", "new_note"],

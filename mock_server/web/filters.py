@@ -31,6 +31,11 @@ from mock_server.core.store import Record
 from mock_server.core.timefmt import parse_iso
 from mock_server.web.routing import UUID_PATTERN, canonical_uuid
 
+
+def field_of(name: str) -> Callable[[Record], Any]:
+    """``record.get(name)``, for the filter and order tables of a collection spec."""
+    return lambda record: record.get(name)
+
 Getter = Callable[[Record], Any]
 Predicate = Callable[[Record], bool]
 DEFAULT_ITEMS_PER_PAGE = 20

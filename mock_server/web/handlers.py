@@ -105,10 +105,10 @@ async def _http_exception_handler(request: Request, exc: Exception) -> Response:
         if allow:
             error.headers["Allow"] = allow
         return problem_response(request, error)
-    error = ProblemError(str(exc.detail), headers=dict(exc.headers or {}))
-    error.status = exc.status_code
-    error.title = "Error"
-    return problem_response(request, error)
+    other = ProblemError(str(exc.detail), headers=dict(exc.headers or {}))
+    other.status = exc.status_code
+    other.title = "Error"
+    return problem_response(request, other)
 
 
 async def _unexpected_handler(request: Request, exc: Exception) -> Response:

@@ -14,10 +14,10 @@ class AiohttpTransport:
         self.limit_per_host = limit_per_host
         self._session: object | None = None
 
-    def _get_session(self):  # type: ignore[no-untyped-def]
+    def _get_session(self):
         import aiohttp
 
-        if self._session is None or self._session.closed:  # type: ignore[attr-defined]
+        if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=0, limit_per_host=self.limit_per_host, ttl_dns_cache=300)
             self._session = aiohttp.ClientSession(
                 connector=connector,

@@ -15,7 +15,7 @@ class HttpxTransport:
         self.max_connections = max_connections
         self._clients: dict[tuple[str, str, int | None], object] = {}
 
-    def _client(self, url: str):  # type: ignore[no-untyped-def]
+    def _client(self, url: str):
         import httpx
 
         parts = urlsplit(url)
