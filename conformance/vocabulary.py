@@ -1,4 +1,5 @@
-"""The check ids, defined once: the registry, scenario files, reports and tests all name checks from here.
+"""The check ids, defined once and in the order reports list them: the registry, scenario files, reports
+and tests all name checks from here.
 
 A check may be registered only under an id listed here, and every id here must be registered
 (``tests/test_layers.py``), so a renamed check cannot leave a scenario naming a ghost.

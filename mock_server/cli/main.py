@@ -13,10 +13,6 @@ from importlib.metadata import entry_points
 
 import click
 
-EXIT_OK = 0
-EXIT_USAGE = 2
-EXIT_STARTUP = 3
-
 COMMANDS = {
     "serve": "mock_server.cli.serve:serve",
     "trigger": "mock_server.cli.client:trigger",
