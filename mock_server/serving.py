@@ -3,6 +3,8 @@
 One uvicorn server listens on two sockets: the API (``port``) and the files origin
 (``files_port``), so both share one app, one lifespan and one :class:`MockContext`; the app
 tells them apart by the local port of each connection (:mod:`mock_server.web.origins`).
+Both sockets get the same connection limits (:mod:`mock_server.web.connections`) and, with
+``settings.tls``, the same certificate (:func:`tls_files`).
 """
 
 from __future__ import annotations
@@ -10,16 +12,21 @@ from __future__ import annotations
 import asyncio
 import gc
 import socket
+import tempfile
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import uvicorn
 from starlette.applications import Starlette
 
 from mock_server.app import create_app
-from mock_server.core.settings import Settings
+from mock_server.core.settings import WILDCARD_HOSTS, Settings
+from mock_server.core.tls import TlsFiles, issue
+from mock_server.web.connections import GuardedHttpProtocol, HeadLimits
 
 
 def tune_gc() -> None:
@@ -67,7 +74,24 @@ def bind_sockets(settings: Settings) -> tuple[Settings, list[socket.socket]]:
     return settings.replace(**ports), [api, files]
 
 
-def uvicorn_config(app: Starlette, settings: Settings, **overrides: object) -> uvicorn.Config:
+def tls_files(settings: Settings, stack: ExitStack) -> TlsFiles | None:
+    """The certificate both origins serve: the user's (``tls_cert``), or one the mock issues for every
+    name it is reached by, under ``tls_dir`` (its CA reused) or a temporary directory ``stack`` removes."""
+    if not settings.tls:
+        return None
+    if settings.tls_cert and settings.tls_key:
+        return TlsFiles(settings.tls_cert, settings.tls_key, None)
+    directory = settings.tls_dir or stack.enter_context(tempfile.TemporaryDirectory(prefix="askara-mock-tls-"))
+    hosts = ["localhost", "127.0.0.1", "::1", settings.advertised_host]
+    if settings.host not in WILDCARD_HOSTS:
+        hosts.append(settings.host)
+    hosts += [urlsplit(url).hostname or "" for url in (settings.public_url, settings.files_public_url) if url]
+    return issue(Path(directory), hosts)
+
+
+def uvicorn_config(
+    app: Starlette, settings: Settings, tls: TlsFiles | None = None, **overrides: object
+) -> uvicorn.Config:
     options: dict[str, object] = {
         "host": settings.host,
         "port": settings.port,
@@ -75,7 +99,13 @@ def uvicorn_config(app: Starlette, settings: Settings, **overrides: object) -> u
         "log_level": "info" if settings.access_log else "warning",
         "lifespan": "on",
         "timeout_graceful_shutdown": 2,
+        "http": GuardedHttpProtocol.with_limits(HeadLimits.of(settings)),
+        "timeout_keep_alive": settings.keep_alive_timeout,
+        # uvicorn counts the asking connection among the open ones: +1 lets max_connections be served.
+        "limit_concurrency": settings.max_connections + 1,
     }
+    if tls is not None:
+        options.update(ssl_certfile=tls.cert, ssl_keyfile=tls.key)
     options.update(overrides)
     return uvicorn.Config(app, **options)  # type: ignore[arg-type]
 
@@ -88,15 +118,21 @@ class RunningMock:
     settings: Settings
     server: uvicorn.Server
     thread: threading.Thread
+    tls: TlsFiles | None = None
 
     @property
     def url(self) -> str:
-        return f"http://{self.settings.host}:{self.settings.port}"
+        return f"{self.settings.scheme}://{self.settings.advertised_host}:{self.settings.port}"
 
     @property
     def files_url(self) -> str:
         """Where the files origin listens (pre-signed PDF links point to ``settings.files_base_url``)."""
-        return f"http://{self.settings.host}:{self.settings.files_port}"
+        return f"{self.settings.scheme}://{self.settings.advertised_host}:{self.settings.files_port}"
+
+    @property
+    def ca_file(self) -> str | None:
+        """The CA a client must trust to reach a ``tls`` mock serving the certificate it issued."""
+        return self.tls.ca if self.tls else None
 
     @property
     def context(self):
@@ -121,16 +157,22 @@ def serve_in_thread(settings: Settings | None = None, **config: object) -> Itera
     pick_port = bool(config.pop("pick_port", True))
     if pick_port:
         settings = settings.replace(port=0, files_port=0)
+    with ExitStack() as stack:
+        yield from _serve(settings, stack, config)
+
+
+def _serve(settings: Settings, stack: ExitStack, config: dict[str, object]) -> Iterator[RunningMock]:
     settings, sockets = bind_sockets(settings)
     try:
+        tls = tls_files(settings, stack)
         app = create_app(settings)
     except BaseException:
         for sock in sockets:
             sock.close()
         raise
-    server = uvicorn.Server(uvicorn_config(app, settings, **config))
+    server = uvicorn.Server(uvicorn_config(app, settings, tls, **config))
     server.install_signal_handlers = lambda: None  # type: ignore[attr-defined]
-    running = RunningMock(app, settings, server, threading.Thread())
+    running = RunningMock(app, settings, server, threading.Thread(), tls)
     started = threading.Event()
 
     def run() -> None:

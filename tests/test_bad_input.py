@@ -20,6 +20,17 @@ TEXT_CT = {"Content-Type": "text/plain"}
 HOOK = {"url": "http://127.0.0.1:9000/hook", "events": ["new_document"]}
 
 
+def nested(depth: int) -> object:
+    """``depth`` levels of containers: lists inside an object, the innermost empty."""
+    value: object = []
+    for _ in range(depth - 2):
+        value = [value]
+    return {"deep": value}
+
+
+DEEP = nested(300)  # parsed (orjson reads 1024 levels) but beyond what can be written back (254)
+
+
 @dataclass(frozen=True)
 class Row:
     id: str
@@ -48,6 +59,11 @@ ROWS = [
     Row("patient-text-plain", "POST", "/patients", 415, content=b"{}", headers=TEXT_CT),
     Row("control-doc-malformed", "POST", "/_mock/documents", 400, content=b"[1,", headers=JSON_CT),
     Row("clock-text-plain", "POST", "/_mock/clock/advance", 415, content=b"seconds=1", headers=TEXT_CT),
+    # nesting beyond the limit (MAX_JSON_DEPTH), wherever a JSON body is read
+    Row("send-event-too-deep", "POST", "/_mock/webhooks/{webhook}/send", 400, violation="", scope=None,
+        json={"events": [{"id": UNKNOWN, "resource_type": "document", "action": "new_document", "metadata": DEEP}]}),
+    Row("status-too-deep", "POST", "/documents/{document}/status", 400, json={"success": True, "error": DEEP},
+        violation=""),
     # wrong types and missing fields
     Row("webhook-url-number", "POST", "/webhooks", 422, json={**HOOK, "url": 42}, violation="url"),
     Row("webhook-events-missing", "POST", "/webhooks", 422, json={"url": HOOK["url"]}, violation="events"),
@@ -207,6 +223,22 @@ def test_bad_input_answers_jsonld_when_asked(client: TestClient, row: Row) -> No
     response = _send(client, row, accept="application/ld+json")
     _check(response, row, "application/ld+json")
     assert response.json()["@type"] in ("Error", "ConstraintViolation")
+
+
+def test_nesting_within_the_limit_is_sent_and_recorded(client: TestClient) -> None:
+    hook = client.post("/webhooks", json=HOOK, headers={"Authorization": f"Bearer {access_token(client)}"}).json()
+    event = {"id": UNKNOWN, "resource_type": "document", "action": "new_document", "metadata": nested(97)}
+    answer = client.post(f"/_mock/webhooks/{hook['uuid']}/send", json={"events": [event]})
+    assert answer.status_code == 202, answer.text
+    assert client.get("/_mock/deliveries").status_code == 200
+
+
+def test_a_token_request_nested_too_deep_is_invalid_request(client: TestClient) -> None:
+    raw = '{"grant_type": ' + "[" * 1000 + "]" * 1000 + "}"  # a repr of it would overflow Python's stack
+    answer = client.post("/oauth2/token", content=raw.encode(), headers=JSON_CT)
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "invalid_request"
+    assert "deeper than 100 levels" in answer.json()["error_description"]
 
 
 @pytest.mark.parametrize(

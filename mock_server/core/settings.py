@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import socket
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -100,10 +101,34 @@ class Settings:
 
     state_path: str | None = None
     access_log: bool = False
+
+    # -- connections (mock_server/web/connections.py; why these numbers: docs/assumptions.md#connection-limits)
+    max_header_bytes: int = 65_536
+    """Request line + headers beyond this: 431, connection closed."""
+    header_timeout: float = 30.0
+    """Seconds from a request's first byte to the end of its headers; beyond: 408, connection closed."""
+    keep_alive_timeout: float = 5.0
+    """Seconds an idle connection (just opened, or between requests) stays open (uvicorn's default)."""
+    max_connections: int = 1000
+    """Open connections over both origins; a request beyond them is answered 503 (uvicorn's limit_concurrency)."""
+
+    # -- TLS and the control guard (mock_server/core/tls.py, mock_server/control/guard.py)
+    tls: bool = False
+    """Serve the API and the files origin over HTTPS (a certificate the mock issues unless ``tls_cert``)."""
+    tls_cert: str | None = None
+    """PEM certificate chain to serve instead of the generated one (with ``tls_key``; implies ``tls``)."""
+    tls_key: str | None = None
+    tls_dir: str | None = None
+    """Where the generated CA and certificate are written (the CA is reused if there); None: a fresh temp dir."""
+    webhook_ca: str | None = None
+    """PEM CA file the sender trusts for https receivers, on top of the system store."""
+    control_token: str | None = None
+    """Bearer token the control API asks for; None: none on loopback, a random one when bound beyond it."""
     extra: dict[str, object] = field(default_factory=dict)
     _files_port_given: bool = field(default=False, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        self._check_connections()
         self._check_files_origin()
         if self.clock not in CLOCK_MODES:
             raise ConfigError(f"clock must be one of {', '.join(CLOCK_MODES)}; got {self.clock!r}")
@@ -132,6 +157,20 @@ class Settings:
         if not self.redirect_uris:
             raise ConfigError("at least one redirect URI must be registered")
 
+    def _check_connections(self) -> None:
+        if self.tls_cert or self.tls_key:
+            if not (self.tls_cert and self.tls_key):
+                raise ConfigError("tls_cert and tls_key go together (a PEM certificate chain and its private key)")
+            object.__setattr__(self, "tls", True)
+        for name in ("max_header_bytes", "max_connections", "header_timeout", "keep_alive_timeout"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be > 0; got {getattr(self, name)!r}")
+        if self.max_header_bytes < 1024:
+            raise ConfigError(f"max_header_bytes must be >= 1024 (a request line and a few headers); "
+                              f"got {self.max_header_bytes!r}")
+        if self.control_token is not None and not re.fullmatch(r"[A-Za-z0-9._~+/=-]{16,}", self.control_token):
+            raise ConfigError("control_token must be at least 16 characters of a Bearer token (A-Z a-z 0-9 -._~+/=)")
+
     def _check_files_origin(self) -> None:
         object.__setattr__(self, "_files_port_given", self.files_port is not None)
         if self.files_port is None:
@@ -157,13 +196,27 @@ class Settings:
                 raise ConfigError(f"the files origin needs a host or port of its own; both URLs are {parts.netloc}")
 
     @property
+    def scheme(self) -> str:
+        return "https" if self.tls else "http"
+
+    @property
+    def loopback(self) -> bool:
+        """Bound to this machine only: the control API is then open without a token."""
+        return is_loopback(self.host)
+
+    @property
+    def advertised_host(self) -> str:
+        """The host written into absolute URLs without a public URL: never a wildcard like 0.0.0.0."""
+        return advertised_host(self.host)
+
+    @property
     def base_url(self) -> str:
-        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+        return (self.public_url or f"{self.scheme}://{self.advertised_host}:{self.port}").rstrip("/")
 
     @property
     def files_base_url(self) -> str:
         """Where PDF links point: the files origin, as clients reach it."""
-        return (self.files_public_url or f"http://{self.host}:{self.files_port}").rstrip("/")
+        return (self.files_public_url or f"{self.scheme}://{self.advertised_host}:{self.files_port}").rstrip("/")
 
     @property
     def rate_limit_enabled(self) -> bool:
@@ -174,3 +227,17 @@ class Settings:
         if "port" in changes and "files_port" not in changes and not self._files_port_given:
             changes["files_port"] = None
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+WILDCARD_HOSTS = ("0.0.0.0", "", "::", "[::]")
+
+
+def is_loopback(host: str) -> bool:
+    return host in ("localhost", "::1", "[::1]") or host.startswith("127.")
+
+
+def advertised_host(host: str) -> str:
+    """``host``, or for a wildcard bind this machine's name (what another machine would type)."""
+    if host in WILDCARD_HOSTS:
+        return socket.gethostname() or "localhost"
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host

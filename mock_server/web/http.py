@@ -23,6 +23,9 @@ from mock_server.core.errors import (
 from mock_server.web.negotiation import JSON, JSONLD, PROBLEM, negotiate
 from mock_server.web.validation import validate
 
+MAX_JSON_DEPTH = 100
+"""Nesting a JSON body may have (docs/assumptions.md#json-depth): what the mock reads it must be able to write
+back (orjson writes at most 254 levels; records and envelopes wrap a body in a few more)."""
 MERGE_PATCH = "application/merge-patch+json"
 JSON_BODY_TYPES = (JSON, JSONLD)
 """What POST and PUT bodies may be; PATCH takes only ``MERGE_PATCH`` (API Platform 3+ defaults)."""
@@ -101,11 +104,31 @@ async def read_json(request: Request, schema: str | None = None, *, limit: int |
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"Syntax error: the request body is not valid JSON ({exc}).") from None
+    if too_deep(raw, data):
+        raise BadRequest(f"Syntax error: the request body nests arrays and objects deeper than {MAX_JSON_DEPTH} "
+                         "levels (the maximum depth).",
+                         violations=[Violation("", f"Nesting deeper than {MAX_JSON_DEPTH} levels.", "max_depth")])
     if schema is not None:
         violations = validate(schema, data)
         if violations:
             raise ValidationFailed(_summary(violations), violations=violations)
     return data
+
+
+def too_deep(raw: bytes, data: Any) -> bool:
+    """``data`` (parsed from ``raw``) nests containers deeper than :data:`MAX_JSON_DEPTH`."""
+    if raw.count(b"[") + raw.count(b"{") <= MAX_JSON_DEPTH:  # the common case: no walk at all
+        return False
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return True
+        if not isinstance(value, dict | list):
+            continue
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 def _summary(violations: list[Violation]) -> str:

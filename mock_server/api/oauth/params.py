@@ -18,7 +18,7 @@ from starlette.requests import Request
 
 from mock_server.core.errors import OAuthError
 from mock_server.core.tokens import KNOWN_SCOPES, parse_scope
-from mock_server.web.http import read_body
+from mock_server.web.http import MAX_JSON_DEPTH, read_body, too_deep
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
@@ -53,6 +53,8 @@ def parse_json(raw: bytes) -> Params:
         data: Any = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise OAuthError("invalid_request", f"The request body is not valid JSON ({exc}).") from None
+    if too_deep(raw, data):
+        raise OAuthError("invalid_request", f"The request body nests deeper than {MAX_JSON_DEPTH} levels.")
     if not isinstance(data, dict):
         raise OAuthError("invalid_request", "The request body must be a JSON object of string parameters.")
     params: Params = {}
