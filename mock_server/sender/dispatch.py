@@ -29,6 +29,7 @@ import orjson
 from mock_server.core.context import MockContext
 from mock_server.core.errors import Conflict
 from mock_server.core.store import Record
+from mock_server.core.tls import client_context
 from mock_server.faults import delivery as delivery_faults
 from mock_server.sender._transports.base import DestinationLimiter, Outcome, Transport
 from mock_server.sender._transports.http1 import Http1Client
@@ -40,9 +41,11 @@ MAIN_KINDS = ("scheduled", "retry")
 HELD_KEY = "webhook_held_event"
 
 
-def default_transport() -> Transport:
-    """The minimal keep-alive client (:mod:`._transports.http1`); why it, and its numbers: bench/README.md."""
-    return Http1Client()
+def default_transport(webhook_ca: str | None = None) -> Transport:
+    """The minimal keep-alive client (:mod:`._transports.http1`); why it, and its numbers: bench/README.md.
+
+    ``https`` receivers are checked against the system store plus ``webhook_ca`` (``serve --webhook-ca``)."""
+    return Http1Client(ssl_context=client_context(webhook_ca))
 
 
 class WebhookSender:
@@ -52,7 +55,7 @@ class WebhookSender:
         self.store = ctx.store
         self.clock = ctx.clock
         self.timers = ctx.timers
-        self.transport: Transport = transport or default_transport()
+        self.transport: Transport = transport or default_transport(ctx.settings.webhook_ca)
         self.wall = wall
         """Real time, for ``wall`` in attempts and signature timestamps (never the mock clock)."""
         self._open_batches: dict[str, str] = {}

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import struct
 import time
 from collections import deque
@@ -41,14 +42,16 @@ class ScriptedReceiver:
     script: deque[str] = field(default_factory=deque)
     requests: list[ReceivedRequest] = field(default_factory=list)
     port: int = 0
+    tls: ssl.SSLContext | None = None
+    """Serve HTTPS with this server context (a real TLS receiver for the sender's trust)."""
     _server: asyncio.base_events.Server | None = None
     _writers: set[asyncio.StreamWriter] = field(default_factory=set)
 
     def url(self, path: str = "/hook") -> str:
-        return f"http://{self.host}:{self.port}{path}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}{path}"
 
     async def __aenter__(self) -> ScriptedReceiver:
-        self._server = await asyncio.start_server(self._handle, self.host, 0)
+        self._server = await asyncio.start_server(self._handle, self.host, 0, ssl=self.tls)
         self.port = int(self._server.sockets[0].getsockname()[1])
         return self
 

@@ -9,8 +9,8 @@ requests/s on the same machine. ``bench/README.md`` has the numbers.
 What it does, and all it does: ``POST`` with ``Content-Length``; answers framed by
 ``Content-Length``, ``chunked`` or the end of the connection (HTTP/1.0 style); 1xx answers
 skipped; connections reused per scheme/host/port while the receiver keeps them alive, dropped
-after :data:`IDLE_EXPIRY` idle; ``https`` with the default certificate checks (a failed handshake
-is ``refused``, like any connection that never came up). No redirects, no decompression, no
+after :data:`IDLE_EXPIRY` idle; ``https`` with the default certificate checks or the caller's
+(a failed handshake is ``refused``, like any connection that never came up). No redirects, no decompression, no
 cookies, no proxies. Failures are :class:`~mock_server.webhooks.transport.DeliveryFailure` with
 the sender's kinds. The caller (``attempt``) bounds the whole exchange with its timeout; a
 cancelled or failed exchange aborts its connection, which is never reused.
@@ -161,11 +161,12 @@ class _Connection(asyncio.Protocol):
 class Http1Client:
     """Keep-alive connections by scheme/host/port; see the module docstring."""
 
-    def __init__(self, *, idle_expiry: float = IDLE_EXPIRY) -> None:
+    def __init__(self, *, idle_expiry: float = IDLE_EXPIRY, ssl_context: ssl.SSLContext | None = None) -> None:
         self.idle_expiry = idle_expiry
         self._idle: dict[_Key, list[_Connection]] = {}
         self._all: set[_Connection] = set()
-        self._ssl: ssl.SSLContext | None = None
+        self._ssl = ssl_context
+        """Checks of ``https`` receivers; None: the system store (``ssl.create_default_context``)."""
 
     async def post(
         self, url: str, body: bytes, headers: dict[str, str], *, keep_bytes: int, max_bytes: int
