@@ -4,6 +4,8 @@ mock's memory: everything it judges, it read here, over HTTP, like a support eng
 
 from __future__ import annotations
 
+import os
+import ssl
 from typing import Any
 
 import httpx
@@ -11,6 +13,7 @@ import httpx
 from conformance.observation import HARNESS_USER_AGENT
 
 WEBHOOK_SCOPES = "organization"
+CONTROL_TOKEN_ENV = "ASKARA_MOCK_CONTROL_TOKEN"
 
 
 class MockError(Exception):
@@ -18,11 +21,21 @@ class MockError(Exception):
 
 
 class MockClient:
-    def __init__(self, base_url: str, *, timeout: float = 10.0) -> None:
+    def __init__(
+        self, base_url: str, *, timeout: float = 10.0, control_token: str | None = None, ca_file: str | None = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.control_token = control_token or os.environ.get(CONTROL_TOKEN_ENV)
+        """A mock bound beyond loopback asks for it on /_mock (its banner prints it)."""
         self.http = httpx.Client(
-            base_url=self.base_url, timeout=timeout, headers={"User-Agent": f"{HARNESS_USER_AGENT}/1.0"}
+            base_url=self.base_url, timeout=timeout, headers={"User-Agent": f"{HARNESS_USER_AGENT}/1.0"},
+            verify=ssl.create_default_context(cafile=ca_file) if ca_file else True,
+            event_hooks={"request": [self._authorize]},
         )
+
+    def _authorize(self, request: httpx.Request) -> None:
+        if self.control_token and request.url.path.startswith("/_mock") and "authorization" not in request.headers:
+            request.headers["Authorization"] = f"Bearer {self.control_token}"
 
     def close(self) -> None:
         self.http.close()

@@ -12,6 +12,7 @@ from starlette.routing import BaseRoute, Route
 from mock_server import control
 from mock_server.api import audios, documented, documents, me, notes, patients, webhooks
 from mock_server.api.oauth import endpoints as oauth_endpoints
+from mock_server.control.guard import ControlGuard, with_control_token
 from mock_server.core.assumptions import invented_operations
 from mock_server.core.context import MockContext
 from mock_server.core.settings import Settings
@@ -48,7 +49,7 @@ def _invented(route: BaseRoute, invented: set[tuple[str, str]]) -> bool:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     """A fully wired mock: seeded store, clock, tokens, rate limit, journal, control API."""
-    settings = settings or Settings()
+    settings = with_control_token(settings or Settings())
     context = MockContext(settings)
     if not context.store.restored:
         seed_store(context)
@@ -76,6 +77,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.mock = context
     app.state.collection_specs = collection_specs()
     app.add_middleware(SymfonyRouting)  # inside the journal and the rate limit, as Askara's kernel is
+    if settings.control_token is not None:  # inside the journal (refusals are journaled), the files origin's own
+        app.add_middleware(ControlGuard, token=settings.control_token)
     # The files origin (pre-signed PDF links) is answered inside the journal, before the API's routing.
     app.add_middleware(FilesOrigin, context=context)
     app.add_middleware(ApiMiddleware, context=context)

@@ -15,12 +15,13 @@ from mock_server.cli.control_client import DEFAULT_MOCK_URL
 from mock_server.cli.output import print_json_line, print_pairs, program
 from mock_server.core.context import MockContext
 from mock_server.core.settings import Settings
+from mock_server.core.tls import TlsFiles
 
 
 def local_url(settings: Settings) -> str:
     """Where a client on this machine reaches the mock (``--public-url`` may name another address)."""
-    host = "127.0.0.1" if settings.host in ("0.0.0.0", "", "::") else settings.host
-    return f"http://{host}:{settings.port}"
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "", "::") else settings.advertised_host
+    return f"{settings.scheme}://{host}:{settings.port}"
 
 
 def next_commands(settings: Settings, context: MockContext) -> list[str]:
@@ -30,9 +31,11 @@ def next_commands(settings: Settings, context: MockContext) -> list[str]:
     return [*commands, f"{program()} trigger new_document{suffix}"]
 
 
-def describe(settings: Settings, context: MockContext) -> dict[str, Any]:
+def describe(settings: Settings, context: MockContext, tls: TlsFiles | None = None) -> dict[str, Any]:
     base = settings.base_url
     return {
+        "tls": {"cert": tls.cert, "ca_file": tls.ca} if tls else None,
+        "control_token": settings.control_token,
         "api_url": base,
         "files_url": f"{settings.files_base_url}/{settings.files_bucket}",
         "mock_url": local_url(settings),
@@ -53,8 +56,8 @@ def describe(settings: Settings, context: MockContext) -> dict[str, Any]:
     }
 
 
-def show(settings: Settings, context: MockContext, *, as_json: bool = False) -> None:
-    info = describe(settings, context)
+def show(settings: Settings, context: MockContext, *, as_json: bool = False, tls: TlsFiles | None = None) -> None:
+    info = describe(settings, context, tls)
     if as_json:
         print_json_line(info)
         return
@@ -69,6 +72,10 @@ def show(settings: Settings, context: MockContext, *, as_json: bool = False) -> 
             ("Files (PDF links)", f"{info['files_url']}/... (SigV4 pre-signed, {settings.files_region})"),
             ("Web page", info["ui_url"]),
             ("OpenAPI", info["openapi_url"]),
+            ("TLS", (f"HTTPS, trust the CA file {tls.ca}" if tls.ca else f"HTTPS with {tls.cert}") if tls
+             else "off (plain HTTP; --tls serves HTTPS)"),
+            ("Control API", f"token {settings.control_token} (Authorization: Bearer, or {info['ui_url']}?token=...)"
+             if settings.control_token else "open (bound to loopback)"),
             ("Client id", info["client_id"]),
             ("Client secret", info["client_secret"]),
             ("Credentials", f"curl -s {info['credentials_url']}"),

@@ -8,6 +8,7 @@ it), 5 ``redeliver``: the new attempt had not finished when the wait ran out.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import click
@@ -16,6 +17,8 @@ import httpx
 from mock_server.cli.output import program
 
 DEFAULT_MOCK_URL = "http://127.0.0.1:8765"
+CONTROL_TOKEN_ENV = "ASKARA_MOCK_CONTROL_TOKEN"
+"""The control token the client commands send (``serve`` prints it when bound beyond loopback)."""
 EXIT_MOCK_REFUSED = 1
 EXIT_UNREACHABLE = 3
 EXIT_NO_SUBSCRIBER = 4
@@ -62,9 +65,11 @@ class MockUnreachable(click.ClickException):
 class ControlClient:
     """Sync httpx calls to one mock's ``/_mock`` API; errors become the exceptions above."""
 
-    def __init__(self, base_url: str, *, timeout: float = 30.0) -> None:
+    def __init__(self, base_url: str, *, timeout: float = 30.0, token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.token = token or os.environ.get(CONTROL_TOKEN_ENV)
+        """The control token of a mock bound beyond loopback (``serve`` prints it)."""
 
     def call(
         self,
@@ -76,6 +81,8 @@ class ControlClient:
         headers: dict[str, str] | None = None,
     ) -> Any:
         url = self.base_url + path
+        if self.token and path.startswith("/_mock"):
+            headers = {"Authorization": f"Bearer {self.token}", **(headers or {})}
         try:
             with httpx.Client(timeout=self.timeout) as http:
                 response = http.request(method, url, json=body, params=params, headers=headers)

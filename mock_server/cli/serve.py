@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 
 import click
@@ -9,10 +10,11 @@ import uvicorn
 
 from mock_server.app import create_app
 from mock_server.cli import banner
+from mock_server.control.guard import with_control_token
 from mock_server.core.errors import ConfigError
 from mock_server.core.settings import Settings
 from mock_server.core.vocabulary import CLOCK_MODES, REFRESH_REUSE_MODES, RETRY_COUNTS, RETRY_READINGS
-from mock_server.serving import bind_sockets, tune_gc, uvicorn_config
+from mock_server.serving import bind_sockets, tls_files, tune_gc, uvicorn_config
 
 
 @click.command()
@@ -66,6 +68,28 @@ from mock_server.serving import bind_sockets, tune_gc, uvicorn_config
 @click.option("--journal-limit", default=10_000, show_default=True, type=int)
 @click.option("--delivery-limit", default=10_000, show_default=True, type=int)
 @click.option("--access-log/--no-access-log", default=False, show_default=True)
+# -- connections, TLS and the control guard (docs/assumptions.md#connection-limits, README "Serving over HTTPS") --
+@click.option("--max-header-bytes", default=65_536, show_default=True, type=int,
+              help="Request line + headers beyond this: 431.")
+@click.option("--header-timeout", default=30.0, show_default=True, type=float,
+              help="Seconds to finish a request's headers from its first byte; beyond: 408.")
+@click.option("--keep-alive-timeout", default=5.0, show_default=True, type=float,
+              help="Seconds an idle connection (new, or between requests) stays open.")
+@click.option("--max-connections", default=1000, show_default=True, type=int,
+              help="Open connections over both origins; requests beyond: 503.")
+@click.option("--tls/--no-tls", default=False, show_default=True,
+              help="Serve the API and the files origin over HTTPS with a certificate the mock issues "
+              "(its CA file is printed).")
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="PEM certificate chain to serve instead (with --tls-key; implies --tls).")
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), default=None)
+@click.option("--tls-dir", type=click.Path(file_okay=False), default=None,
+              help="Keep the generated CA here and reuse it on the next start (default: a temporary directory).")
+@click.option("--webhook-ca", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="PEM CA file the sender trusts for https receivers, on top of the system store.")
+@click.option("--control-token", envvar="ASKARA_MOCK_CONTROL_TOKEN", show_envvar=True, default=None,
+              help="Token the control API (/_mock) asks for; default: none on loopback, a random one "
+              "beyond it (printed).")
 # -- webhooks at start and the banner (mock_server/cli/banner.py) --
 @click.option("--webhook-url", "webhook_urls", multiple=True, metavar="URL",
               help="Register a webhook at URL for every event at start, as POST /webhooks would; repeat for several.")
@@ -102,6 +126,16 @@ def serve(
     journal_limit: int,
     delivery_limit: int,
     access_log: bool,
+    max_header_bytes: int,
+    header_timeout: float,
+    keep_alive_timeout: float,
+    max_connections: int,
+    tls: bool,
+    tls_cert: str | None,
+    tls_key: str | None,
+    tls_dir: str | None,
+    webhook_ca: str | None,
+    control_token: str | None,
     webhook_urls: tuple[str, ...],
     as_json: bool,
 ) -> None:
@@ -140,22 +174,35 @@ def serve(
             journal_limit=journal_limit,
             delivery_limit=delivery_limit,
             access_log=access_log,
+            max_header_bytes=max_header_bytes,
+            header_timeout=header_timeout,
+            keep_alive_timeout=keep_alive_timeout,
+            max_connections=max_connections,
+            tls=tls,
+            tls_cert=tls_cert,
+            tls_key=tls_key,
+            tls_dir=tls_dir,
+            webhook_ca=webhook_ca,
+            control_token=control_token,
             webhook_urls=webhook_urls,
         )
+        settings = with_control_token(settings)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
     try:
         settings, sockets = bind_sockets(settings)
     except OSError as exc:
         raise click.UsageError(f"cannot listen on {host}:{port} and {host}:{settings.files_port}: {exc}") from None
-    try:
-        app = create_app(settings)
-    except BaseException as exc:
-        for sock in sockets:
-            sock.close()
-        if isinstance(exc, ConfigError):
-            raise click.UsageError(str(exc)) from None
-        raise
-    banner.show(settings, app.state.mock, as_json=as_json)
-    tune_gc()
-    uvicorn.Server(uvicorn_config(app, settings)).run(sockets=sockets)
+    with ExitStack() as stack:
+        try:
+            tls_paths = tls_files(settings, stack)
+            app = create_app(settings)
+        except BaseException as exc:
+            for sock in sockets:
+                sock.close()
+            if isinstance(exc, ConfigError | ValueError | OSError):
+                raise click.UsageError(str(exc)) from None
+            raise
+        banner.show(settings, app.state.mock, as_json=as_json, tls=tls_paths)
+        tune_gc()
+        uvicorn.Server(uvicorn_config(app, settings, tls_paths)).run(sockets=sockets)
