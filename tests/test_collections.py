@@ -51,6 +51,7 @@ def test_pages_concatenated_equal_the_whole_filtered_ordered_list(app_client: An
             domain.validate_document(ctx, doc)
             if synced:
                 doc.update({"synchronized": True, "synchronizedAt": int(ctx.clock.now())})
+                ctx.store.documents.save(doc["uuid"])  # the store's rule: changed in place, then saved
         headers = {"Authorization": f"Bearer {access_token(client, 'read:documents')}", "Accept": "application/ld+json"}
         params: dict[str, Any] = {"itemsPerPage": per_page}
         if synchronized is not None:

@@ -25,9 +25,10 @@ from mock_server.core.store import Record
 from mock_server.domain.datagen import now_int
 from mock_server.domain.documents import public_document
 from mock_server.domain.links import signing_second
-from mock_server.web.collections import CollectionSpec, collection_response, item_response, path_uuid
+from mock_server.web.collections import CollectionSpec, IndexedSource, collection_response, item_response, path_uuid
 from mock_server.web.filters import field_of
 from mock_server.web.http import read_json
+from mock_server.web.indexed import NOT_LISTED
 
 READ_SCOPE = "read:documents"
 WRITE_SCOPE = "write:document_integrations"
@@ -47,6 +48,7 @@ SPEC = CollectionSpec(
     relations={"patient": "/patients/"},
     documented=frozenset({"synchronized"}),
     extras_assumption="document-filters",
+    indexed=frozenset({"uuid", "type", "patient", "patient.externalId", "synchronized"}),
 )
 """The guide documents only ``synchronized``; the rest follows API Platform (DateFilter operators, as /notes)."""
 
@@ -64,10 +66,15 @@ def visible_documents(ctx: MockContext, organization_id: str | None) -> list[Rec
 
 
 def _visible(ctx: MockContext, organization_id: str | None) -> Iterator[Record]:
-    """Lazy: a list served from the body cache never scans the store."""
+    """Lazy: a list served from the body cache or the sorted views never scans the store."""
     for d in ctx.store.documents:
         if d.get("state") == "verified" and d.get("_organization_id") == organization_id:
             yield d
+
+
+def _listed_under(document: Record) -> object:
+    """The organization whose clients list ``document``; a draft is never listed."""
+    return document.get("_organization_id") if document.get("state") == "verified" else NOT_LISTED
 
 
 def _organization_of(ctx: MockContext, user_id: str) -> str | None:
@@ -99,6 +106,7 @@ async def list_documents(request: Request) -> Response:
         _visible(ctx, organization),
         lambda d: shape(public_document(ctx, d, expires_at=expires)),
         cache_key=key,
+        source=IndexedSource(ctx.store.documents, "verified-by-organization", _listed_under, organization),
     )
 
 

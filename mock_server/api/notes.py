@@ -6,6 +6,8 @@ other filters follow API Platform (DateFilter operators only) and rely on ``note
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -16,7 +18,8 @@ from mock_server.core.context import MockContext
 from mock_server.core.errors import NotFound
 from mock_server.core.store import Record
 from mock_server.domain.notes import public_note
-from mock_server.web.collections import CollectionSpec, collection_response, item_response, path_uuid
+from mock_server.web.collections import CollectionSpec, IndexedSource, collection_response, item_response, path_uuid
+from mock_server.web.filters import field_of
 
 READ_SCOPE = "read:notes"
 SPEC = CollectionSpec(
@@ -34,6 +37,7 @@ SPEC = CollectionSpec(
     relations={"patient": "/patients/", "audio": "/audios/"},
     documented=frozenset({"patient", "audio", "createdAt[after]", "order[createdAt]"}),
     extras_assumption="note-filters",
+    indexed=frozenset({"uuid", "type", "patient", "audio"}),
 )
 
 
@@ -49,16 +53,19 @@ def _organization_of(ctx: MockContext, user_id: str) -> str | None:
     return user.get("_organization_id") if user else None
 
 
-def _visible(ctx: MockContext, organization_id: str | None) -> list[Record]:
-    return [n for n in ctx.store.notes if n.get("_organization_id") == organization_id]
+def _visible(ctx: MockContext, organization_id: str | None) -> Iterator[Record]:
+    """Lazy: iterated only for a query the sorted views cannot answer."""
+    return (n for n in ctx.store.notes if n.get("_organization_id") == organization_id)
 
 
 async def list_notes(request: Request) -> Response:
     token = authenticate(request, READ_SCOPE)
     ctx: MockContext = request.app.state.mock
-    notes = _visible(ctx, _organization_of(ctx, token.user_id))
+    organization = _organization_of(ctx, token.user_id)
     shape = served_form(request.scope, NOTE_AUDIO_FIELD, ctx.settings.documented_only)
-    return collection_response(request, SPEC, notes, lambda n: shape(public_note(ctx, n)))
+    source = IndexedSource(ctx.store.notes, "by-organization", field_of("_organization_id"), organization)
+    notes = _visible(ctx, organization)
+    return collection_response(request, SPEC, notes, lambda n: shape(public_note(ctx, n)), source=source)
 
 
 async def get_note(request: Request) -> Response:

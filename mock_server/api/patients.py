@@ -10,6 +10,7 @@ are refused 400 "not mocked" rather than ignored.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from typing import Any
 
 from starlette.requests import Request
@@ -23,8 +24,8 @@ from mock_server.core.errors import NotFound, ValidationFailed, Violation
 from mock_server.core.store import Record
 from mock_server.core.timefmt import iso, parse_iso
 from mock_server.domain.datagen import fresh_uuid, now_int
-from mock_server.web.collections import CollectionSpec, collection_response, item_response, path_uuid
-from mock_server.web.filters import RANGE
+from mock_server.web.collections import CollectionSpec, IndexedSource, collection_response, item_response, path_uuid
+from mock_server.web.filters import RANGE, field_of
 from mock_server.web.http import read_json
 
 
@@ -49,6 +50,7 @@ SPEC = CollectionSpec(
     order={name: _field(name) for name in ORDER},
     search=lambda p: [p.get(name) for name in SEARCHED],
     not_mocked=frozenset({"id", "client", "order[id]"}),
+    indexed=frozenset({*EXACT, "user.uuid"}),
 )
 """Variant B of the reference page; ``user.email`` is bound to the store per request."""
 OPTIONAL_FIELDS = ("languageSpoken", "dateOfBirth", "gender", "visibilityOption", "externalId", "externalCreatedAt",
@@ -63,8 +65,9 @@ def routes() -> list[BaseRoute]:
     ]
 
 
-def _visible(ctx: MockContext, organization_id: str | None) -> list[Record]:
-    return [p for p in ctx.store.patients if p.get("_organization_id") == organization_id]
+def _visible(ctx: MockContext, organization_id: str | None) -> Iterator[Record]:
+    """Lazy: iterated only for a query the sorted views cannot answer (``search``, ``user.email``...)."""
+    return (p for p in ctx.store.patients if p.get("_organization_id") == organization_id)
 
 
 def _organization_of(ctx: MockContext, user_id: str) -> str | None:
@@ -76,12 +79,14 @@ async def list_patients(request: Request) -> Response:
     token = authenticate(request)
     rely(request.scope, PATIENTS_NO_SCOPE.id)
     ctx: MockContext = request.app.state.mock
-    patients = _visible(ctx, _organization_of(ctx, token.user_id))
+    organization = _organization_of(ctx, token.user_id)
+    patients = _visible(ctx, organization)
     if "search" in request.query_params:
         rely(request.scope, "patient-search")
     emails = {user["uuid"]: user.get("email") for user in ctx.store.users}
     spec = dataclasses.replace(SPEC, exact={**SPEC.exact, "user.email": lambda p: emails.get(p.get("_user_id"))})
-    return collection_response(request, spec, patients, public_patient)
+    source = IndexedSource(ctx.store.patients, "by-organization", field_of("_organization_id"), organization)
+    return collection_response(request, spec, patients, public_patient, source=source)
 
 
 async def get_patient(request: Request) -> Response:

@@ -40,7 +40,9 @@ MAX_KEPT_ERRORS = 100
 class Clock:
     """Mock time in epoch seconds; see the module docstring for the modes."""
 
-    def __init__(self, mode: ClockMode = "real", *, scale: float = 1.0, start: float | None = None) -> None:
+    def __init__(
+        self, mode: ClockMode = "real", *, scale: float = 1.0, start: float | None = None, offset: float = 0.0
+    ) -> None:
         if mode == "real":
             scale = 1.0
         if scale <= 0:
@@ -49,7 +51,8 @@ class Clock:
         self.scale = scale
         self._start = time.time() if start is None else float(start)
         self._real_start = time.monotonic()
-        self._offset = 0.0
+        self._offset = float(offset)
+        """The sum of every jump (``advance``); a clock restored from ``--state`` keeps the jumps it had."""
         self._listeners: list[Callable[[], None]] = []
 
     def now(self) -> float:
@@ -75,6 +78,10 @@ class Clock:
         if self.mode == "manual":
             return None
         return remaining * self.scale
+
+    @property
+    def offset(self) -> float:
+        return self._offset
 
     def on_advance(self, listener: Callable[[], None]) -> None:
         self._listeners.append(listener)

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mock_server.core.assumptions import AssumptionUsage
-from mock_server.core.clock import Clock, Timers
+from mock_server.core.clock import Timers
+from mock_server.core.clock_state import ClockKeeper, restore_clock
 from mock_server.core.errors import ConfigError
 from mock_server.core.ratelimit import RateLimiter
 from mock_server.core.secrets import access_key_id, new_s3_secret, new_webhook_secret, persisted
@@ -68,9 +69,8 @@ class MockContext:
                 "events": settings.delivery_limit,
             },
         )
-        self.clock = _make_clock(settings, self.store)
+        self.clock = restore_clock(settings, self.store)
         self.timers = Timers(self.clock)
-        self.clock.on_advance(self._remember_clock)
         self.client_secret = settings.client_secret or persisted(self.store, "client_secret", secrets.token_urlsafe(32))
         self.url_signing_secret = settings.url_signing_secret or persisted(
             self.store, "url_signing_secret", new_s3_secret()
@@ -95,6 +95,10 @@ class MockContext:
         self.shutdown_hooks: list[Hook] = []
         self.fault_kinds: dict[str, FaultHandler] = {}
         """Fault kind -> handler that checks a ``POST /_mock/faults`` body (see :mod:`mock_server.faults`)."""
+        if settings.state_path:  # the clock's position survives a restart (core/clock_state.py)
+            keeper = ClockKeeper(self.clock, self.store)
+            self.startup_hooks.append(keeper.start)
+            self.shutdown_hooks.append(keeper.stop)
 
     # Filled by the layers' install functions; reading one before it is installed raises AttributeError.
     sender: WebhookSender
@@ -158,20 +162,6 @@ class MockContext:
         self._journal_seq += 1
         return self._journal_seq
 
-    def _remember_clock(self) -> None:
-        if self.settings.state_path and self.clock.mode == "manual":
-            self.store.meta.put("manual_clock", {"now": self.clock.now()})
-
-
-def _make_clock(settings: Settings, store: Store) -> Clock:
-    start = settings.clock_start
-    if settings.clock == "manual":
-        remembered = store.meta.get("manual_clock")
-        if remembered is not None:
-            start = remembered["now"]
-        elif start is None:
-            start = float(int(Clock().now()))
-    return Clock(settings.clock, scale=settings.time_scale, start=start)  # type: ignore[arg-type]
 
 
 def _max_journal_id(store: Store) -> int:

@@ -13,21 +13,31 @@ stamps the written record with it, so a reader can cache what it derives from a 
 served form of a document, a whole list page) and know when that is stale. The rule that makes
 this sound is the one persistence already needs: a record changed in place is followed by
 ``save(key)`` or ``put(key, record)``.
+
+The same writes keep a table's sorted views (:mod:`mock_server.core.indexes`): a collection asks
+``table.view(name, keyer)`` for the grouping and order a query needs, built once from the table
+(O(n log n)) and then maintained by every write (O(log n) each), so a page never scans the table.
+At most :data:`MAX_VIEWS` per table are kept, the least recently used dropped first.
+
+``Store.batch()`` groups many writes into one SQLite transaction (seeding 100 000 records).
 """
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from mock_server.core.errors import NotFound
+from mock_server.core.indexes import Keyer, View
 
 Record = dict[str, Any]
+MAX_VIEWS = 12
 
 TABLE_NAMES = (
     "meta",
@@ -65,6 +75,11 @@ class Backend:
     def load(self) -> dict[str, list[tuple[str, Record]]]:
         return {}
 
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Writes inside are committed together (nothing to do in memory)."""
+        yield
+
     def close(self) -> None:  # noqa: B027
         pass
 
@@ -101,6 +116,19 @@ class SqliteBackend(Backend):
             loaded.setdefault(table, []).append((key, orjson.loads(body)))
         return loaded
 
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        if self._db.in_transaction:
+            yield
+            return
+        self._db.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
     def close(self) -> None:
         self._db.close()
 
@@ -129,6 +157,7 @@ class Table:
         self.version = 0
         """Bumped by every write; a cache keyed on it is stale as soon as anything in the table changed."""
         self._stamps: dict[str, int] = {}
+        self._views: OrderedDict[Hashable, View] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -157,9 +186,25 @@ class Table:
         self.version += 1
         self._stamps[key] = self.version
 
+    def view(self, name: Hashable, keyer: Keyer) -> View:
+        """The sorted view called ``name`` (built from the table on first use, then kept by every write).
+
+        ``name`` must identify ``keyer``'s behaviour: a later call with the same name gets the view
+        the first call built, whatever keyer it passes."""
+        view = self._views.get(name)
+        if view is None:
+            view = self._views[name] = View(keyer, self._rows.items())
+            while len(self._views) > MAX_VIEWS:
+                self._views.popitem(last=False)
+        else:
+            self._views.move_to_end(name)
+        return view
+
     def put(self, key: str, record: Record) -> Record:
         self._rows[key] = record
         self._touch(key)
+        for view in self._views.values():
+            view.update(key, record)
         self._backend.save(self.name, key, record)
         if self.max_entries is not None and len(self._rows) > self.max_entries:
             self._evict()
@@ -167,20 +212,27 @@ class Table:
 
     def save(self, key: str) -> None:
         """Persist a record changed in place (and mark it changed for readers' caches)."""
-        self._backend.save(self.name, key, self._rows[key])
+        record = self._rows[key]
+        self._backend.save(self.name, key, record)
         self._touch(key)
+        for view in self._views.values():
+            view.update(key, record)
 
     def delete(self, key: str) -> Record | None:
         record = self._rows.pop(key, None)
         if record is not None:
             self.version += 1
             self._stamps.pop(key, None)
+            for view in self._views.values():
+                view.remove(key)
             self._backend.delete(self.name, key)
         return record
 
     def clear(self) -> None:
         self._rows.clear()
         self._stamps.clear()
+        for view in self._views.values():
+            view.clear()
         self.version += 1
         self._backend.clear(self.name)
 
@@ -191,6 +243,8 @@ class Table:
         for key, record in rows:
             self._rows[key] = record
             self._touch(key)
+            for view in self._views.values():
+                view.update(key, record)
 
     def _evict(self) -> None:
         assert self.max_entries is not None
@@ -242,6 +296,10 @@ class Store:
         for name, rows in loaded.items():
             if name in self.tables:
                 self.tables[name].load(rows)
+
+    def batch(self) -> contextlib.AbstractContextManager[None]:
+        """``with store.batch():`` many writes, one transaction of the state DB."""
+        return self.backend.batch()
 
     def close(self) -> None:
         self.backend.close()

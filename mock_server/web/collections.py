@@ -21,10 +21,11 @@ from mock_server.core.errors import NotFound
 from mock_server.core.store import Record
 from mock_server.web.filters import MAX_ITEMS_PER_PAGE, CollectionQuery, CollectionSpec, parse_query
 from mock_server.web.http import JSON, JSONLD, json_response, wants_jsonld
+from mock_server.web.indexed import IndexedSource, indexed_page
 from mock_server.web.routing import canonical_uuid
 
 BODY_CACHE_LIMIT = 256
-__all__ = ["MAX_ITEMS_PER_PAGE", "CollectionSpec", "collection_response", "item_response", "path_uuid"]
+__all__ = ["MAX_ITEMS_PER_PAGE", "CollectionSpec", "IndexedSource", "collection_response", "item_response", "path_uuid"]
 
 
 def apply(spec: CollectionSpec, query: CollectionQuery, records: Iterable[Record]) -> tuple[list[Record], int]:
@@ -59,8 +60,13 @@ def collection_response(
     serialize: Callable[[Record], dict[str, Any]],
     *,
     cache_key: Hashable | None = None,
+    source: IndexedSource | None = None,
 ) -> Response:
     """Parse, filter, order, paginate and render a collection as JSON or Hydra JSON-LD.
+
+    With ``source`` the page comes from the store's sorted views when they can answer the query
+    (:mod:`mock_server.web.indexed`); ``records`` (the visible records, same order as the table)
+    is then iterated only for the queries they cannot answer.
 
     With ``cache_key`` the rendered body is memoised per (key, raw query string, media type) on
     the mock's context: the caller's key must change whenever the body could (the table
@@ -84,7 +90,7 @@ def collection_response(
     query = parse_query(spec, request.query_params.multi_items())
     if query.undocumented and spec.extras_assumption:
         rely(request.scope, spec.extras_assumption)
-    response = _render_collection(spec, query, records, serialize, jsonld)
+    response = _render_collection(spec, query, records, serialize, jsonld, source)
     if cache is not None:
         if len(cache) >= BODY_CACHE_LIMIT:
             cache.clear()
@@ -98,8 +104,10 @@ def _render_collection(
     records: Iterable[Record],
     serialize: Callable[[Record], dict[str, Any]],
     jsonld: bool,
+    source: IndexedSource | None = None,
 ) -> Response:
-    page, total = apply(spec, query, records)
+    answer = indexed_page(spec, query, source) if source is not None else None
+    page, total = answer if answer is not None else apply(spec, query, records)
     if not jsonld:
         return json_response([serialize(r) for r in page])
     members = [jsonld_item(spec, r["uuid"], serialize(r), context=False) for r in page]

@@ -104,6 +104,9 @@ class CollectionSpec:
     extras_assumption: str | None = None
     """The assumption relied on when a request uses an accepted but undocumented parameter."""
     default_order: tuple[tuple[str, bool], ...] = (("createdAt", False),)
+    indexed: frozenset[str] = frozenset()
+    """Exact and boolean filters whose getter returns one scalar: the store's sorted views may answer
+    them (:mod:`mock_server.web.indexed`); a filter left out is tested record by record."""
 
     def iri(self, key: str) -> str:
         return f"{self.path}/{key}"
@@ -112,11 +115,24 @@ class CollectionSpec:
         return name in self.uuid_filters or name in self.relations
 
 
+@dataclass(frozen=True)
+class Term:
+    """What one predicate tests, for the indexed path: ``name`` equals ``value`` (``eq``, the value as
+    :func:`filed_value` files it) or ``name``'s date compares to the bound ``value`` (``op``)."""
+
+    kind: str
+    name: str
+    value: Any
+    op: str = ""
+
+
 @dataclass
 class CollectionQuery:
     page: int = 1
     items_per_page: int = DEFAULT_ITEMS_PER_PAGE
     predicates: list[Predicate] = field(default_factory=list)
+    terms: list[Term | None] = field(default_factory=list)
+    """One per predicate: what it tests, or None when only the predicate can tell (search, several values)."""
     ordering: list[tuple[str, bool]] = field(default_factory=list)
     """(field, descending) pairs in the order the client gave them."""
     params: list[tuple[str, str]] = field(default_factory=list)
@@ -182,12 +198,31 @@ def parse_query(spec: CollectionSpec, params: Iterable[tuple[str, str]]) -> Coll
             query.undocumented.append(key)
     for name, (key, raw) in singles.items():
         query.predicates.append(_single(spec, name, key, raw))
+        query.terms.append(Term("eq", name, _boolean(key, raw)) if name in spec.booleans else None)
     for name, values in exact.items():
         query.predicates.append(_exact(spec, name, values))
+        single = len(values) == 1 and name in spec.exact
+        query.terms.append(Term("eq", name, _exact_value(spec, name, name, values[0])) if single else None)
     for (name, op), raw in dates.items():
-        query.predicates.extend(_date_predicates(spec.dates[name], f"{name}[{op}]", op, raw))
+        bounds = _bounds(f"{name}[{op}]", op, raw)
+        query.predicates.extend(_date_predicates(spec.dates[name], bounds))
+        query.terms.extend(Term("range", name, bound, bound_op) for bound_op, bound in bounds)
     query.ordering = list(ordering.items())
     return query
+
+
+def filed_value(spec: CollectionSpec, name: str) -> Getter:
+    """What a record is filed under for the ``eq`` filter ``name``: the value an equal query term holds."""
+    if name in spec.booleans:
+        boolean = spec.booleans[name]
+        return lambda record: bool(boolean(record))
+    getter = spec.exact[name]
+
+    def value(record: Record) -> str | None:
+        raw = getter(record)
+        return None if raw is None else str(raw)
+
+    return value
 
 
 def fold(text: str) -> str:
@@ -264,10 +299,7 @@ def _exact(spec: CollectionSpec, name: str, values: list[str]) -> Predicate:
         bounds = {_parse_date(parameter, v) for v in values}
         return lambda record: getter(record) is not None and float(getter(record)) in bounds
     getter = spec.exact[name]
-    if spec.uuid_valued(name):
-        wanted = {_uuid_value(spec, name, parameter, v) for v in values}
-    else:
-        wanted = set(values)
+    wanted = {_exact_value(spec, name, parameter, v) for v in values}
 
     def check(record: Record) -> bool:
         value = getter(record)
@@ -276,6 +308,10 @@ def _exact(spec: CollectionSpec, name: str, values: list[str]) -> Predicate:
         return value is not None and str(value) in wanted
 
     return check
+
+
+def _exact_value(spec: CollectionSpec, name: str, parameter: str, raw: str) -> str:
+    return _uuid_value(spec, name, parameter, raw) if spec.uuid_valued(name) else raw
 
 
 def _uuid_value(spec: CollectionSpec, name: str, parameter: str, raw: str) -> str:
@@ -297,14 +333,17 @@ def _parse_date(parameter: str, raw: str) -> float:
         _bad(parameter, f"The value {raw!r:.60} is not a valid ISO 8601 date (e.g. 2026-02-17T10:30:00Z).", "date")
 
 
-def _date_predicates(getter: Getter, parameter: str, op: str, raw: str) -> list[Predicate]:
+def _bounds(parameter: str, op: str, raw: str) -> list[tuple[str, float]]:
+    """(operator, epoch bound) pairs of one date parameter; ``between`` is ``gte`` and ``lte``."""
     if op == "between":
         low_raw, sep, high_raw = raw.partition("..")
         if not sep:
             _bad(parameter, f"The value {raw!r:.60} is not a range; use START..END.", "date_range")
-        bounds = [("gte", _parse_date(parameter, low_raw)), ("lte", _parse_date(parameter, high_raw))]
-    else:
-        bounds = [(op, _parse_date(parameter, raw))]
+        return [("gte", _parse_date(parameter, low_raw)), ("lte", _parse_date(parameter, high_raw))]
+    return [(op, _parse_date(parameter, raw))]
+
+
+def _date_predicates(getter: Getter, bounds: list[tuple[str, float]]) -> list[Predicate]:
     predicates: list[Predicate] = []
     for name, bound in bounds:
         compare = COMPARE[name]
