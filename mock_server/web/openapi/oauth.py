@@ -19,6 +19,7 @@ from mock_server.web.openapi.parts import content, html_error, ok, op, parameter
 
 DECISIONS = ["approve", "deny"]
 STRING = {"type": "string", "minLength": 1}
+DEVICE_DECISION = {"type": "string", "enum": [*DECISIONS, ""], "description": "Empty or absent: show the page."}
 _ONE_SCOPE = "(?:" + "|".join(re.escape(scope) for scope in KNOWN_SCOPES) + ")"
 SCOPE_PATTERN = f"^ *{_ONE_SCOPE}(?: +{_ONE_SCOPE})* *$"
 """Known scopes separated by spaces, at least one (``validate_scopes`` refuses anything else)."""
@@ -100,7 +101,7 @@ def oauth_paths(settings: Settings) -> dict[str, Any]:
                        {"200": page, "400": html_error("Bad form or decision (HTML page)"),
                         "404": html_error("Unknown user code (HTML page)"),
                         "409": html_error("Expired or already decided user code (HTML page)"), **problems(413)},
-                       requestBody=_form({"user_code": user_code, "decision": {"type": "string", "enum": DECISIONS}},
+                       requestBody=_form({"user_code": user_code, "decision": DEVICE_DECISION},
                                          [], ("application/x-www-form-urlencoded",))),
         },
         "/.well-known/jwks.json": {
