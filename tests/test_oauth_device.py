@@ -103,7 +103,7 @@ def test_device_page_approve_and_deny(client: TestClient) -> None:
 
 def test_device_page_unknown_code(client: TestClient) -> None:
     answer = client.get("/device", params={"user_code": "ZZZZ-ZZZZ"})
-    assert answer.status_code == 400 and "ZZZZ-ZZZZ" in answer.text
+    assert answer.status_code == 404 and "ZZZZ-ZZZZ" in answer.text
 
 
 @pytest.mark.parametrize(

@@ -214,7 +214,7 @@ async def _save(request: Request, ctx: MockContext, record: Record) -> Response:
 
 
 def _check_url(url: str) -> None:
-    """What the schema's pattern cannot say: a real host and a port in range."""
+    """A real host and a port in range: the schema's pattern says so too; kept for a schema edited by hand."""
     try:
         parts = urlsplit(url)
         port = parts.port

@@ -27,6 +27,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote
 
+from mock_server.core.timefmt import BASIC_DAY
+
 ALGORITHM = "AWS4-HMAC-SHA256"
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 SERVICE = "s3"
@@ -44,7 +46,9 @@ QUERY_AUTH_PARAMS = (
     "X-Amz-SignedHeaders",
     "X-Amz-Signature",
 )
-_AMZ_DATE = re.compile(r"[0-9]{8}T[0-9]{6}Z")
+AMZ_DATE_PATTERN = f"^{BASIC_DAY}T(?:[01][0-9]|2[0-3])[0-5][0-9][0-5][0-9]Z$"
+"""``X-Amz-Date``: a real day and time (``time.strptime`` alone would take a 60th second)."""
+_AMZ_DATE = re.compile(AMZ_DATE_PATTERN)
 _UNRESERVED = "-_.~"
 
 MISSING_PARAMS = (

@@ -28,7 +28,7 @@ from typing import Any, NoReturn
 
 from mock_server.core.errors import BadRequest, Violation
 from mock_server.core.store import Record
-from mock_server.core.timefmt import parse_iso
+from mock_server.core.timefmt import ISO_DATE, parse_iso
 from mock_server.web.routing import UUID_PATTERN, canonical_uuid
 
 
@@ -40,6 +40,8 @@ Getter = Callable[[Record], Any]
 Predicate = Callable[[Record], bool]
 DEFAULT_ITEMS_PER_PAGE = 20
 MAX_ITEMS_PER_PAGE = 100
+LARGEST_INTEGER = 10**18 - 1
+"""The largest page or itemsPerPage read (18 digits); a longer number is a 400, not an overflow."""
 COMPARE: dict[str, Callable[[float, float], bool]] = {
     "after": lambda value, bound: value >= bound,
     "before": lambda value, bound: value <= bound,
@@ -55,11 +57,6 @@ DATE_FILTER = ("after", "before", "strictly_after", "strictly_before")
 RANGE = ("between", "gt", "gte", "lt", "lte")
 """The operators Askara's reference pages show for patients and audios."""
 BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
-_DAY = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
-_TIME = "T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.][0-9]{1,6})?)?(?:Z|[+ -][0-9]{2}:?[0-9]{2})?"
-ISO_DATE = f"{_DAY}(?:{_TIME})?"
-"""An ISO 8601 date or date-time (a space stands for the ``+`` a query string turned into one)."""
-ISO_DATE_PATTERN = f"^{ISO_DATE}$"
 ISO_RANGE_PATTERN = f"^{ISO_DATE}[.][.]{ISO_DATE}$"
 ORDER_PATTERN = "^(?:[aA][sS][cC]|[dD][eE][sS][cC])$"
 _BRACKETS = re.compile(r"^([^\[\]]+)\[([^\[\]]*)\]$")
@@ -245,7 +242,7 @@ def _not_mocked(spec: CollectionSpec, key: str) -> NoReturn:
 
 def _integer(parameter: str, raw: str, *, minimum: int, rule: str) -> int:
     text = raw.strip()
-    if not re.fullmatch(r"[+-]?\d{1,18}", text):
+    if not re.fullmatch(r"[+-]?[0-9]{1,18}", text):
         _bad(parameter, f"The value {raw!r:.60} is not an integer (of at most 18 digits).", "integer")
     value = int(text)
     if value < minimum:

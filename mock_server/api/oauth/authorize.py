@@ -84,6 +84,9 @@ async def authorize(request: Request) -> Response:
             "Invalid redirect URI",
             f'The redirect_uri "{redirect_uri}" is not registered for this application; it must match exactly.',
         )
+    if request.method == "POST" and params.get("decision") not in ("approve", "deny"):
+        # A broken consent form, whatever else it carries: said on the page, not sent to the client.
+        return error_page("Invalid consent", 'The form field "decision" must be "approve" or "deny".')
     state = params.get("state")
 
     def back(error: str, description: str) -> RedirectResponse:
@@ -105,11 +108,8 @@ async def authorize(request: Request) -> Response:
         return back(exc.error, exc.description)
     user = consenting_user(ctx)
     if request.method == "POST":
-        decision = params.get("decision")
-        if decision == "deny":
+        if params["decision"] == "deny":
             return back("access_denied", "The resource owner denied the request.")
-        if decision != "approve":
-            return error_page("Invalid consent", 'The form field "decision" must be "approve" or "deny".')
     elif not ctx.settings.auto_approve:
         fields = {name: params[name] for name in AUTHORIZE_FIELDS if name in params}
         return consent_page(client_id, str(user.get("email") or ""), scopes, fields)

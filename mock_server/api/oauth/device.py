@@ -161,19 +161,19 @@ async def device_page(request: Request) -> Response:
             return error_page("Invalid request", exc.description)
         user_code = form.get("user_code", "")
         decision = form.get("decision")
+        if decision not in (None, "approve", "deny"):
+            return error_page("Invalid consent", 'The form field "decision" must be "approve" or "deny".')
     if not user_code:
         return device_entry_page()
     try:
         record = _pending(ctx, user_code)
     except (NotFound, Conflict) as exc:
-        return device_entry_page(user_code, exc.detail, status=400)
+        return device_entry_page(user_code, exc.detail, status=exc.status)
     if decision is None:
         user = consenting_user(ctx)
         return device_confirm_page(
             record["user_code"], record["client_id"], str(user.get("email") or ""), record["scopes"]
         )
-    if decision not in ("approve", "deny"):
-        return error_page("Invalid consent", 'The form field "decision" must be "approve" or "deny".')
     _decide(ctx, record, decision == "approve")
     return device_done_page(decision == "approve")
 

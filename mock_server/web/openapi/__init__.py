@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from mock_server.core.assumptions import DOCUMENT_EXTRA_FIELDS, NOTE_AUDIO_FIELD, Assumption, invented_operations
 from mock_server.core.settings import Settings
-from mock_server.web.filters import CollectionSpec
+from mock_server.web.filters import DEFAULT_ITEMS_PER_PAGE, LARGEST_INTEGER, MAX_ITEMS_PER_PAGE, CollectionSpec
 from mock_server.web.http import json_response
 from mock_server.web.openapi.control import control_paths
 from mock_server.web.openapi.parts import (
@@ -80,9 +80,13 @@ def build(settings: Settings, specs: Mapping[str, CollectionSpec]) -> dict[str, 
             "schemas": schemas,
             "responses": problem_responses(),
             "parameters": {
-                "page": parameter("page", schema={"type": "integer", "minimum": 1, "default": 1}),
-                "itemsPerPage": parameter("itemsPerPage", schema={"type": "integer", "minimum": 0, "default": 20},
-                                       description="Above 100 is capped to 100 (API Platform maximum_items_per_page)."),
+                "page": parameter("page", schema={"type": "integer", "minimum": 1, "maximum": LARGEST_INTEGER,
+                                                  "default": 1}, description="A page past the end is empty."),
+                "itemsPerPage": parameter(
+                    "itemsPerPage", schema={"type": "integer", "minimum": 0, "maximum": LARGEST_INTEGER,
+                                            "default": DEFAULT_ITEMS_PER_PAGE},
+                    description=f"Askara documents 0..{MAX_ITEMS_PER_PAGE}; above, the page holds "
+                    f"{MAX_ITEMS_PER_PAGE} items (API Platform's maximum_items_per_page caps, it does not refuse)."),
             },
             "securitySchemes": {
                 "oauth2": {

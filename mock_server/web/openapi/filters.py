@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from mock_server.core.timefmt import ISO_DATE_PATTERN
 from mock_server.web.filters import (
     BOOLEANS,
-    ISO_DATE_PATTERN,
     ISO_RANGE_PATTERN,
     ORDER_PATTERN,
     CollectionSpec,

@@ -19,7 +19,6 @@ SCOPES = {
 }
 UUID = {"type": "string", "format": "uuid"}
 JSON_TYPES = ("application/json", "application/ld+json")
-AUTHORIZE_PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "state")
 EVENT_NAME_REF = "#/components/schemas/webhook/$defs/event_name"
 
 
@@ -157,6 +156,7 @@ def problem_responses() -> dict[str, Any]:
 
 def builtin_schemas() -> dict[str, Any]:
     string = {"type": "string"}
+    filled = {"type": "string", "minLength": 1}
     return {
         "Problem": {
             "type": "object",
@@ -170,10 +170,11 @@ def builtin_schemas() -> dict[str, Any]:
             },
         },
         "TokenRequest": {
-            "type": "object", "required": ["grant_type"],
+            "type": "object", "required": ["grant_type", "client_id"], "additionalProperties": string,
+            "description": "String parameters (empty counts as absent); client_id may travel as HTTP Basic instead.",
             "properties": {"grant_type": {"enum": ["authorization_code", "refresh_token",
                                                    "urn:ietf:params:oauth:grant-type:device_code"]},
-                           **{n: string for n in ("code", "redirect_uri", "refresh_token", "device_code",
+                           **{n: filled for n in ("code", "redirect_uri", "refresh_token", "device_code",
                                                   "client_id", "client_secret", "scope")}},
         },
         "TokenResponse": {

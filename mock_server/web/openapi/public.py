@@ -10,16 +10,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from mock_server.core.settings import Settings
-from mock_server.core.sigv4 import ALGORITHM, MAX_EXPIRES
+from mock_server.core.sigv4 import ALGORITHM, AMZ_DATE_PATTERN, MAX_EXPIRES
+from mock_server.core.timefmt import BASIC_DAY
 from mock_server.web.filters import CollectionSpec
 from mock_server.web.openapi.filters import collection_parameters
+from mock_server.web.openapi.oauth import oauth_paths
 from mock_server.web.openapi.parts import (
-    AUTHORIZE_PARAMS,
     UUID,
     component_schemas,
-    content,
-    form_body,
-    html_error,
     list_of,
     ok,
     op,
@@ -33,6 +31,14 @@ NOT_MOCKED = (
     "Askara also documents id and client (and order[id]); the mock has no values for them and refuses them "
     "(400, not mocked) rather than ignore them."
 )
+
+WEBHOOK_LINKS = {
+    name: {"operationId": operation, "parameters": {"uuid": "$response.body#/uuid"},
+           "description": f"{name} the webhook just registered"}
+    for name, operation in (("Get", "getWebhook"), ("Replace", "replaceWebhook"), ("Update", "updateWebhook"),
+                            ("Delete", "deleteWebhook"))
+}  # fmt: skip
+"""OpenAPI links from POST /webhooks to its item operations, so a stateful fuzzer creates, then reads and deletes."""
 
 
 def _me(settings: Settings) -> dict[str, Any]:
@@ -55,64 +61,20 @@ def public_paths(settings: Settings, specs: Mapping[str, CollectionSpec]) -> dic
     webhook_item = {
         "parameters": [uuid_path],
         "get": op("Read a webhook", "Webhook", {**ok("The webhook", ref("webhook-resource")), **problems(404)},
-                   scope="organization"),
+                   scope="organization", operationId="getWebhook"),
         "put": op("Replace a webhook", "Webhook", {**ok("The webhook", ref("webhook-resource")),
                                                      **problems(400, 404, 415, 422)},
-                   scope="organization", requestBody=request_body(ref("webhook"))),
+                   scope="organization", requestBody=request_body(ref("webhook")), operationId="replaceWebhook"),
         "patch": op("Update a webhook (JSON merge patch)", "Webhook",
                      {**ok("The webhook", ref("webhook-resource")), **problems(400, 404, 415, 422)},
                      scope="organization",
-                     requestBody=request_body(ref("webhook-patch"), ("application/merge-patch+json",))),
+                     requestBody=request_body(ref("webhook-patch"), ("application/merge-patch+json",)),
+                     operationId="updateWebhook"),
         "delete": op("Delete a webhook", "Webhook", {"204": {"description": "Deleted"}, **problems(404)},
-                      scope="organization"),
+                      scope="organization", operationId="deleteWebhook"),
     }
     return {
-        "/authorize": {
-            "get": op("Authorization code flow: consent page, then redirect with ?code&state", "OAuth2",
-                       {"302": {"description": "Redirect to redirect_uri with code and state"},
-                        "200": {"description": "Consent page (HTML)", "content": {"text/html": {"schema": {}}}},
-                        "400": html_error("Unknown client or redirect_uri: an HTML page, never a redirect")},
-                       parameters=[parameter(n) for n in AUTHORIZE_PARAMS]),
-            "post": op("Consent page decision (HTML form), then redirect with ?code&state or ?error", "OAuth2",
-                        {"302": {"description": "Redirect to redirect_uri"},
-                         "400": html_error("Bad form, unknown client or redirect_uri (HTML page)"), **problems(413)},
-                        requestBody=form_body()),
-        },
-        "/oauth2/token": {
-            "post": op("Token endpoint: authorization_code, refresh_token and device_code grants", "OAuth2",
-                        {**ok("A token pair", {"$ref": "#/components/schemas/TokenResponse"}),
-                         "400": {"description": "OAuth2 error", "content": content(
-                             {"$ref": "#/components/schemas/OAuthError"}, ("application/json",))},
-                         "401": {"description": "Client authentication failed", "content": content(
-                             {"$ref": "#/components/schemas/OAuthError"}, ("application/json",))}},
-                        requestBody={"required": True, "content": {
-                            "application/json": {"schema": {"$ref": "#/components/schemas/TokenRequest"}},
-                            "application/x-www-form-urlencoded": {
-                                "schema": {"$ref": "#/components/schemas/TokenRequest"}}}}),
-        },
-        "/oauth2/device": {
-            "post": op("Device authorization request (RFC 8628)", "OAuth2",
-                        {**ok("device_code, user_code, verification_uri, interval, expires_in",
-                               {"type": "object"}),
-                         "400": {"description": "OAuth2 error", "content": content(
-                             {"$ref": "#/components/schemas/OAuthError"}, ("application/json",))}},
-                        requestBody={"required": True, "content": {
-                            "application/json": {"schema": {"type": "object"}},
-                            "application/x-www-form-urlencoded": {"schema": {"type": "object"}}}}),
-        },
-        "/device": {
-            "get": op("Device verification page (HTML)", "OAuth2",
-                       {"200": {"description": "HTML page", "content": {"text/html": {"schema": {}}}},
-                        "400": html_error("Unknown or expired user code (HTML page)")},
-                       parameters=[parameter("user_code")]),
-            "post": op("Device verification decision (HTML form)", "OAuth2",
-                        {"200": {"description": "HTML page", "content": {"text/html": {"schema": {}}}},
-                         "400": html_error("Bad form, unknown or expired user code (HTML page)"), **problems(413)},
-                        requestBody=form_body()),
-        },
-        "/.well-known/jwks.json": {
-            "get": op("Public key of the access tokens (JWK set)", "OAuth2", ok("JWK set", {"type": "object"})),
-        },
+        **oauth_paths(settings),
         "/me": _me(settings),
         "/patients": {
             "get": op("List patients", "Patient", {**ok("Patients", patient_list), **problems(400)},
@@ -165,7 +127,8 @@ def public_paths(settings: Settings, specs: Mapping[str, CollectionSpec]) -> dic
                        {**ok("Webhooks", {"type": "array", "items": ref("webhook-resource")}), **problems(400)},
                        scope="organization", parameters=collection_parameters(specs["/webhooks"])),
             "post": op("Register a webhook", "Webhook",
-                        {**ok("The webhook, with its uuid", ref("webhook-resource"), "201"),
+                        {"201": {**ok("The webhook, with its uuid", ref("webhook-resource"), "201")["201"],
+                                 "links": WEBHOOK_LINKS},
                          **problems(400, 413, 415, 422)},
                         scope="organization", requestBody=request_body(ref("webhook"))),
         },
@@ -222,10 +185,10 @@ def files_paths(settings: Settings) -> dict[str, Any]:
         amz("X-Amz-Algorithm", {"type": "string", "enum": [ALGORITHM]}, "SigV4 query signing"),
         amz(
             "X-Amz-Credential",
-            {"type": "string", "pattern": r"^[^/]+/[0-9]{8}/[a-z0-9-]+/s3/aws4_request$"},
+            {"type": "string", "pattern": f"^[^/]+/{BASIC_DAY}/[a-z0-9-]+/s3/aws4_request$"},
             "<access key id>/<yyyymmdd>/<region>/s3/aws4_request",
         ),
-        amz("X-Amz-Date", {"type": "string", "pattern": r"^[0-9]{8}T[0-9]{6}Z$"}, "Signing time (mock clock)"),
+        amz("X-Amz-Date", {"type": "string", "pattern": AMZ_DATE_PATTERN}, "Signing time (mock clock)"),
         amz("X-Amz-Expires", {"type": "integer", "minimum": 0, "maximum": MAX_EXPIRES}, "Seconds of validity"),
         amz("X-Amz-SignedHeaders", {"type": "string"}, "host"),
         amz("X-Amz-Signature", {"type": "string", "pattern": "^[0-9a-f]{64}$"}, "HMAC-SHA256, hex"),
