@@ -23,6 +23,7 @@ COMMANDS = {
     "fault": "mock_server.cli.client:fault",
     "credentials": "mock_server.cli.client:credentials",
     "listen": "mock_server.cli.listen:listen",
+    "har": "mock_server.cli.transcript:har",
 }
 """Command name -> ``module:attribute``; imported only when the command runs (or help lists it)."""
 
