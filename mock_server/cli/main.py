@@ -24,6 +24,7 @@ COMMANDS = {
     "credentials": "mock_server.cli.client:credentials",
     "listen": "mock_server.cli.listen:listen",
     "har": "mock_server.cli.transcript:har",
+    "record": "mock_server.cli.record:record",
 }
 """Command name -> ``module:attribute``; imported only when the command runs (or help lists it)."""
 
