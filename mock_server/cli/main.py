@@ -25,6 +25,7 @@ COMMANDS = {
     "listen": "mock_server.cli.listen:listen",
     "har": "mock_server.cli.transcript:har",
     "record": "mock_server.cli.record:record",
+    "bundle": "mock_server.cli.bundle:bundle",
 }
 """Command name -> ``module:attribute``; imported only when the command runs (or help lists it)."""
 

@@ -1,4 +1,5 @@
-"""``GET /_mock/har`` (the two-way transcript) and ``GET /_mock/actions`` (the control actions taken).
+"""``GET /_mock/har`` (the two-way transcript), ``GET /_mock/actions`` (the control actions taken),
+and ``GET /_mock/bundle`` (both, with a manifest, as a reproduction bundle).
 
 Both are for support: the HAR file opens in a browser's DevTools (Network panel, import), the
 actions feed is what ``askara-mock record`` turns into a scenario. The HAR is redacted unless
@@ -7,6 +8,7 @@ actions feed is what ``askara-mock record`` turns into a scenario. The HAR is re
 
 from __future__ import annotations
 
+import dataclasses
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -16,8 +18,10 @@ from starlette.routing import BaseRoute, Route
 
 from mock_server.control.common import context, query_bool, query_int
 from mock_server.core.context import MockContext
+from mock_server.support.bundle import Bundle, public_settings, write_bundle
 from mock_server.support.har import build_har
 from mock_server.support.redact import redactor_for
+from mock_server.support.story import Story
 from mock_server.web.http import json_response
 
 
@@ -61,8 +65,48 @@ async def actions(request: Request) -> Response:
     return json_response({"items": items, "last_id": last_id, "dropped": ctx.store.actions.dropped})
 
 
+def story_of(ctx: MockContext) -> Story:
+    """The control actions taken on this mock as a scenario, with waits where it was answered."""
+    story = Story(name="bundle", seed=ctx.settings.seed)
+    reported = {str(r.get("document_uuid")) for r in ctx.store.status_reports}
+    for action in ctx.store.actions:
+        story.add(action)
+        story.answered({u for u in reported if u in story.names})
+    return story
+
+
+async def bundle(request: Request) -> Response:
+    """``GET /_mock/bundle``: the reproduction bundle of this mock (zip), redacted unless ``redact=false``.
+
+    The mock alone judges nothing: the bundle holds no ``report.json`` (``conformance run --bundle``
+    adds one). Nor a ``snapshot.json`` yet: see the manifest's ``left_out``."""
+    ctx = context(request)
+    redact = query_bool(request, "redact") is not False
+    story = story_of(ctx)
+    manifest = {
+        "tool": "askara-mock",
+        "version": tool_version(),
+        "produced_by": "GET /_mock/bundle",
+        "seed": ctx.settings.seed,
+        "mode": "webhook" if ctx.store.webhooks.values() else "polling",
+        "settings": public_settings(dataclasses.asdict(ctx.settings)),
+        "not_recorded": story.skipped,
+        "left_out": {
+            "report.json": "the mock alone does not judge; conformance run --bundle writes one with the verdicts",
+            "snapshot.json": "the state snapshot (GET /_mock/snapshot) is not in this build yet",
+        },
+    }
+    data = write_bundle(
+        Bundle(manifest, scenario=story.scenario(), har=har_document(ctx, redact=redact)),
+        redactor_for(ctx, enabled=redact),
+    )
+    headers = {"Content-Disposition": 'attachment; filename="askara-mock-bundle.zip"'}
+    return Response(data, media_type="application/zip", headers=headers)
+
+
 def routes() -> list[BaseRoute]:
     return [
+        Route("/_mock/bundle", bundle, methods=["GET"]),
         Route("/_mock/har", har, methods=["GET"]),
         Route("/_mock/actions", actions, methods=["GET"]),
     ]
