@@ -13,6 +13,7 @@ from mock_server import control
 from mock_server.api import audios, documented, documents, me, notes, patients, webhooks
 from mock_server.api.oauth import endpoints as oauth_endpoints
 from mock_server.control.guard import ControlGuard, with_control_token
+from mock_server.control.feed import ActionFeed
 from mock_server.core.assumptions import invented_operations
 from mock_server.core.context import MockContext
 from mock_server.core.settings import Settings
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.add_middleware(ControlGuard, token=settings.control_token)
     # The files origin (pre-signed PDF links) is answered inside the journal, before the API's routing.
     app.add_middleware(FilesOrigin, context=context)
+    app.add_middleware(ActionFeed, context=context)  # control calls that change something, for `record`
     app.add_middleware(ApiMiddleware, context=context)
     return app
 

@@ -31,11 +31,12 @@ ALLOWED: dict[str, set[str]] = {
     "sender": {"core", "domain", "faults", "sender"},
     "api": {"core", "domain", "web", "api"},
     "files": {"core", "domain", "web", "files"},
-    "control": {"core", "domain", "web", "faults", "sender", "api", "files", "control"},
-    "app": {"core", "domain", "web", "faults", "sender", "api", "files", "control", "app"},
-    "cli": {"core", "domain", "web", "faults", "sender", "api", "files", "control", "app", "cli"},
-    "testing": {"core", "domain", "web", "faults", "sender", "api", "files", "control", "app", "testing"},
-    "conformance": {"core", "app", "conformance"},
+    "support": {"core", "support"},
+    "control": {"core", "domain", "web", "faults", "sender", "api", "files", "support", "control"},
+    "app": {"core", "domain", "web", "faults", "sender", "api", "files", "support", "control", "app"},
+    "cli": {"core", "domain", "web", "faults", "sender", "api", "files", "support", "control", "app", "cli"},
+    "testing": {"core", "domain", "web", "faults", "sender", "api", "files", "support", "control", "app", "testing"},
+    "conformance": {"core", "support", "app", "conformance"},
 }
 
 

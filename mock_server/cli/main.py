@@ -23,6 +23,9 @@ COMMANDS = {
     "fault": "mock_server.cli.client:fault",
     "credentials": "mock_server.cli.client:credentials",
     "listen": "mock_server.cli.listen:listen",
+    "har": "mock_server.cli.transcript:har",
+    "record": "mock_server.cli.record:record",
+    "bundle": "mock_server.cli.bundle:bundle",
 }
 """Command name -> ``module:attribute``; imported only when the command runs (or help lists it)."""
 

@@ -9,6 +9,7 @@ ones get the same problem documents as the public API.
 * :mod:`.faults`: arm, list and disarm faults.
 * :mod:`.deliveries`: the sender's deliveries, failure queue, redelivery and hand-made sends.
 * :mod:`.assumptions`: which of the mock's guesses about Askara answers rested on.
+* :mod:`.transcript`: the HAR transcript and the control-action feed (:mod:`.feed` keeps it).
 * :mod:`.ui`: the web page at ``/_mock/ui``.
 """
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from mock_server.control import actions, assumptions, deliveries, faults, ui, views
+from mock_server.control import actions, assumptions, deliveries, faults, transcript, ui, views
 
 
 def routes() -> list[BaseRoute]:
@@ -26,5 +27,6 @@ def routes() -> list[BaseRoute]:
         *faults.routes(),
         *deliveries.routes(),
         *assumptions.routes(),
+        *transcript.routes(),
         *ui.routes(),
     ]

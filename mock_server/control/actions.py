@@ -22,7 +22,8 @@ from mock_server.core.store import Record
 from mock_server.domain.seed import seed_store
 from mock_server.web.http import json_response
 
-KEPT_ON_RESET = ("meta", "clients")
+KEPT_ON_RESET = ("meta", "clients", "actions")
+"""The action feed survives a reset: `askara-mock record` follows it (and records the reset as skipped)."""
 
 
 def routes() -> list[BaseRoute]:

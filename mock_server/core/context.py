@@ -64,6 +64,8 @@ class MockContext:
                 # Everything that grows with traffic is bounded, so a mock left running for days
                 # under load does not grow without end; what is dropped is counted (``dropped``).
                 "journal": settings.journal_limit,
+                "exchanges": settings.journal_limit,
+                "actions": settings.journal_limit,
                 "status_reports": settings.journal_limit,
                 "deliveries": settings.delivery_limit,
                 "events": settings.delivery_limit,

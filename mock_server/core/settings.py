@@ -78,6 +78,8 @@ class Settings:
     journal_limit: int = 10_000
     delivery_limit: int = 10_000
     recorded_body_bytes: int = 1024
+    har_body_bytes: int = 4096
+    """How much of each API request and answer body the journal keeps for the HAR transcript."""
 
     webhook_secret: str | None = None
     """None: deliveries are not signed (Askara documents no scheme)."""

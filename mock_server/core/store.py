@@ -57,6 +57,8 @@ TABLE_NAMES = (
     "events",
     "deliveries",
     "journal",
+    "exchanges",
+    "actions",
 )
 
 
@@ -282,6 +284,10 @@ class Store:
     events: Table
     deliveries: Table
     journal: Table
+    exchanges: Table
+    """Headers and bodies of journal entries, by the same id (the HAR transcript's raw material)."""
+    actions: Table
+    """The control actions taken (``/_mock`` calls that change something), for ``askara-mock record``."""
 
     def __init__(self, backend: Backend | None = None, *, limits: dict[str, int] | None = None) -> None:
         self.backend = backend or Backend()

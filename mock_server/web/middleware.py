@@ -18,6 +18,7 @@ from mock_server.core.assumptions import HEADER as ASSUMPTIONS_HEADER
 from mock_server.core.assumptions import FirstUse, relied_on
 from mock_server.core.context import MockContext
 from mock_server.core.errors import ProblemError, TooManyRequests
+from mock_server.web.capture import Capture
 from mock_server.web.http import problem_response
 from mock_server.web.origins import reached_files
 
@@ -55,6 +56,9 @@ class ApiMiddleware:
         started = time.perf_counter()
         ctx = self.context
         note: dict[str, Any] = scope.setdefault("askara.note", {})
+        capture = Capture(scope, ctx.settings.har_body_bytes)
+        scope["askara.capture"] = capture
+        receive, send = capture.receive(receive), capture.send(send)
         extra_headers: list[tuple[bytes, bytes]] = []
         if kind == "api" and ctx.rate_limiter.enabled:
             key = self._bucket_key(scope)
@@ -134,6 +138,9 @@ class ApiMiddleware:
         relied = relied_on(scope)
         if relied:
             note = {**note, "assumptions": relied}
+        capture = scope.get("askara.capture")
+        if isinstance(capture, Capture):
+            ctx.store.exchanges.put(str(entry_id), {"id": entry_id, **capture.record(scope)})
             ctx.assumption_usage.record(relied, FirstUse(entry_id, scope["method"], scope["path"], now))
         ctx.store.journal.put(
             str(entry_id),

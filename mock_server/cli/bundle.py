@@ -1,0 +1,88 @@
+"""``askara-mock bundle export|show``: reproduction bundles from a running mock, and what is inside one.
+
+``export`` saves ``GET /_mock/bundle`` (redacted unless ``--no-redact``, which says so loudly);
+``show`` prints the manifest and a summary of each member. The file format is
+:mod:`mock_server.support.bundle`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import click
+import httpx
+
+from mock_server.cli.client import control_options
+from mock_server.cli.control_client import ControlClient, MockRefused, MockUnreachable
+from mock_server.cli.output import note, print_json, print_pairs
+from mock_server.cli.transcript import NO_REDACT_WARNING, redact_option
+from mock_server.support.bundle import Bundle, read_bundle
+
+
+@click.group()
+def bundle() -> None:
+    """Reproduction bundles: export one from a running mock, show what is inside one."""
+
+
+@bundle.command("export")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Write the bundle (zip) here.")
+@redact_option
+@control_options
+def export(output: str, no_redact: bool, mock_url: str, as_json: bool) -> None:
+    """Save the running mock's story, transcript and manifest as one zip file."""
+    if no_redact:
+        note(NO_REDACT_WARNING)
+    client = ControlClient(mock_url)
+    try:
+        response = httpx.get(f"{client.base_url}/_mock/bundle", params={"redact": "false"} if no_redact else None,
+                             timeout=client.timeout)
+    except httpx.TransportError as exc:
+        raise MockUnreachable(client.base_url, exc) from None
+    if response.status_code >= 400:
+        raise MockRefused(response)
+    path = Path(output)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(response.content)
+    _show(read_bundle(response.content), as_json, title=f"wrote {path}")
+
+
+@bundle.command("show")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def show(file: str, as_json: bool) -> None:
+    """Print what is inside a bundle: its manifest and each member in a line."""
+    try:
+        loaded = read_bundle(Path(file).read_bytes())
+    except ValueError as exc:
+        raise click.ClickException(f"{file}: {exc}") from None
+    _show(loaded, as_json, title=file)
+
+
+def summary(loaded: Bundle) -> dict[str, Any]:
+    manifest = loaded.manifest
+    keys = ("format", "version", "produced_by", "seed", "mode", "redacted")
+    info: dict[str, Any] = {k: manifest.get(k) for k in keys}
+    if loaded.scenario is not None:
+        info["scenario"] = f"{loaded.scenario.get('name')}: {len(loaded.scenario.get('steps') or [])} steps"
+    if loaded.har is not None:
+        entries = loaded.har.get("log", {}).get("entries", [])
+        directions = Counter(e.get("_askara", {}).get("direction") for e in entries)
+        info["transcript"] = f"{len(entries)} entries ({directions['inbound']} in, {directions['outbound']} out)"
+    if loaded.report is not None:
+        info["report"] = f"verdict {loaded.report.get('verdict')}"
+    info["snapshot"] = "present" if loaded.snapshot is not None else None
+    info["left_out"] = manifest.get("left_out")
+    info["not_recorded"] = manifest.get("not_recorded")
+    return info
+
+
+def _show(loaded: Bundle, as_json: bool, *, title: str) -> None:
+    info = summary(loaded)
+    if as_json:
+        print_json(info)
+    else:
+        if not info.get("redacted"):
+            note("WARNING: this bundle is NOT redacted: it holds live secrets and real patient names.")
+        print_pairs(title, info.items())

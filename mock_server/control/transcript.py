@@ -1,0 +1,112 @@
+"""``GET /_mock/har`` (the two-way transcript), ``GET /_mock/actions`` (the control actions taken),
+and ``GET /_mock/bundle`` (both, with a manifest, as a reproduction bundle).
+
+Both are for support: the HAR file opens in a browser's DevTools (Network panel, import), the
+actions feed is what ``askara-mock record`` turns into a scenario. The HAR is redacted unless
+``?redact=false`` (:mod:`mock_server.support.redact`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from mock_server.control.common import context, query_bool, query_int
+from mock_server.core.context import MockContext
+from mock_server.support.bundle import Bundle, public_settings, write_bundle
+from mock_server.support.har import build_har
+from mock_server.support.redact import redactor_for
+from mock_server.support.story import Story
+from mock_server.web.http import json_response
+
+
+def tool_version() -> str:
+    try:
+        return version("askara-mock")
+    except PackageNotFoundError:  # pragma: no cover - running from a tree without metadata
+        return "unknown"
+
+
+def har_document(ctx: MockContext, *, redact: bool = True) -> dict[str, Any]:
+    """The transcript of everything this mock still remembers, as HAR 1.2."""
+    store = ctx.store
+    exchanges = {int(record["id"]): record for record in store.exchanges}
+    return build_har(
+        store.journal,
+        exchanges,
+        store.deliveries,
+        base_url=ctx.settings.base_url,
+        version=tool_version(),
+        redactor=redactor_for(ctx, enabled=redact),
+        dropped={"journal": store.journal.dropped, "deliveries": store.deliveries.dropped},
+    )
+
+
+async def har(request: Request) -> Response:
+    """The HAR file; ``redact=false`` keeps secrets and patients' names (it says so in ``log.comment``)."""
+    ctx = context(request)
+    redact = query_bool(request, "redact")
+    document = har_document(ctx, redact=redact is not False)
+    headers = {"Content-Disposition": 'attachment; filename="askara-mock.har"'}
+    return json_response(document, headers=headers)
+
+
+async def actions(request: Request) -> Response:
+    """The control actions taken, oldest first: ``{items, last_id, dropped}``; ``since=ID`` pages on."""
+    ctx = context(request)
+    since = query_int(request, "since", minimum=0)
+    items = [a for a in ctx.store.actions if since is None or a["id"] > since]
+    last_id = items[-1]["id"] if items else (since if since is not None else 0)
+    return json_response({"items": items, "last_id": last_id, "dropped": ctx.store.actions.dropped})
+
+
+def story_of(ctx: MockContext) -> Story:
+    """The control actions taken on this mock as a scenario, with waits where it was answered."""
+    story = Story(name="bundle", seed=ctx.settings.seed)
+    reported = {str(r.get("document_uuid")) for r in ctx.store.status_reports}
+    for action in ctx.store.actions:
+        story.add(action)
+        story.answered({u for u in reported if u in story.names})
+    return story
+
+
+async def bundle(request: Request) -> Response:
+    """``GET /_mock/bundle``: the reproduction bundle of this mock (zip), redacted unless ``redact=false``.
+
+    The mock alone judges nothing: the bundle holds no ``report.json`` (``conformance run --bundle``
+    adds one). Nor a ``snapshot.json`` yet: see the manifest's ``left_out``."""
+    ctx = context(request)
+    redact = query_bool(request, "redact") is not False
+    story = story_of(ctx)
+    manifest = {
+        "tool": "askara-mock",
+        "version": tool_version(),
+        "produced_by": "GET /_mock/bundle",
+        "seed": ctx.settings.seed,
+        "mode": "webhook" if ctx.store.webhooks.values() else "polling",
+        "settings": public_settings(dataclasses.asdict(ctx.settings)),
+        "not_recorded": story.skipped,
+        "left_out": {
+            "report.json": "the mock alone does not judge; conformance run --bundle writes one with the verdicts",
+            "snapshot.json": "the state snapshot (GET /_mock/snapshot) is not in this build yet",
+        },
+    }
+    data = write_bundle(
+        Bundle(manifest, scenario=story.scenario(), har=har_document(ctx, redact=redact)),
+        redactor_for(ctx, enabled=redact),
+    )
+    headers = {"Content-Disposition": 'attachment; filename="askara-mock-bundle.zip"'}
+    return Response(data, media_type="application/zip", headers=headers)
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/_mock/bundle", bundle, methods=["GET"]),
+        Route("/_mock/har", har, methods=["GET"]),
+        Route("/_mock/actions", actions, methods=["GET"]),
+    ]
