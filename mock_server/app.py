@@ -12,8 +12,8 @@ from starlette.routing import BaseRoute, Route
 from mock_server import control
 from mock_server.api import audios, documented, documents, me, notes, patients, webhooks
 from mock_server.api.oauth import endpoints as oauth_endpoints
-from mock_server.control.guard import ControlGuard, with_control_token
 from mock_server.control.feed import ActionFeed
+from mock_server.control.guard import ControlGuard, with_control_token
 from mock_server.core.assumptions import invented_operations
 from mock_server.core.context import MockContext
 from mock_server.core.settings import Settings

@@ -39,9 +39,13 @@ def status_and_problem(answer: bytes) -> tuple[int, dict]:
 
 def closed_within(sock: socket.socket, seconds: float) -> bool:
     """True when the server closes the connection within ``seconds`` (an EOF or a reset)."""
-    sock.settimeout(seconds)
+    deadline = time.monotonic() + seconds
     try:
-        return sock.recv(1) == b""
+        while (left := deadline - time.monotonic()) > 0:
+            sock.settimeout(left)
+            if sock.recv(65536) == b"":  # the rest of an answer may still arrive first: drain it
+                return True
+        return False
     except TimeoutError:
         return False
     except ConnectionResetError:
