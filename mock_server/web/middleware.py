@@ -138,10 +138,10 @@ class ApiMiddleware:
         relied = relied_on(scope)
         if relied:
             note = {**note, "assumptions": relied}
+            ctx.assumption_usage.record(relied, FirstUse(entry_id, scope["method"], scope["path"], now))
         capture = scope.get("askara.capture")
         if isinstance(capture, Capture):
             ctx.store.exchanges.put(str(entry_id), {"id": entry_id, **capture.record(scope)})
-            ctx.assumption_usage.record(relied, FirstUse(entry_id, scope["method"], scope["path"], now))
         ctx.store.journal.put(
             str(entry_id),
             {
