@@ -24,9 +24,11 @@ def local_url(settings: Settings) -> str:
     return f"{settings.scheme}://{host}:{settings.port}"
 
 
-def next_commands(settings: Settings, context: MockContext) -> list[str]:
+def next_commands(settings: Settings, context: MockContext, tls: TlsFiles | None = None) -> list[str]:
     url = local_url(settings)
     suffix = "" if url == DEFAULT_MOCK_URL else f" --mock-url {url}"
+    if tls is not None and tls.ca:
+        suffix += f" --mock-ca {tls.ca}"
     commands = [] if _webhooks(context) else [f"{program()} listen{suffix}"]
     return [*commands, f"{program()} trigger new_document{suffix}"]
 
@@ -52,7 +54,7 @@ def describe(settings: Settings, context: MockContext, tls: TlsFiles | None = No
                     "count": settings.retry_count},
         "assumptions_url": f"{base}/_mock/assumptions",
         "documented_only": settings.documented_only,
-        "next": next_commands(settings, context),
+        "next": next_commands(settings, context, tls),
     }
 
 

@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-import httpx
 
 from mock_server.cli.client import control_options
-from mock_server.cli.control_client import ControlClient, MockRefused, MockUnreachable
+from mock_server.cli.control_client import ControlClient
 from mock_server.cli.output import note, print_json, print_pairs
 from mock_server.cli.transcript import NO_REDACT_WARNING, redact_option
 from mock_server.support.bundle import Bundle, read_bundle
@@ -34,14 +33,8 @@ def export(output: str, no_redact: bool, mock_url: str, as_json: bool) -> None:
     """Save the running mock's story, transcript and manifest as one zip file."""
     if no_redact:
         note(NO_REDACT_WARNING)
-    client = ControlClient(mock_url)
-    try:
-        response = httpx.get(f"{client.base_url}/_mock/bundle", params={"redact": "false"} if no_redact else None,
-                             timeout=client.timeout)
-    except httpx.TransportError as exc:
-        raise MockUnreachable(client.base_url, exc) from None
-    if response.status_code >= 400:
-        raise MockRefused(response)
+    params = {"redact": "false"} if no_redact else None
+    response = ControlClient(mock_url).request("GET", "/_mock/bundle", params=params)
     path = Path(output)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(response.content)

@@ -20,7 +20,9 @@ from mock_server.cli.control_client import (
     DEFAULT_MOCK_URL,
     EXIT_NO_SUBSCRIBER,
     EXIT_STILL_PENDING,
+    MOCK_CA_ENV,
     ControlClient,
+    remember_mock_ca,
 )
 from mock_server.cli.output import (
     Column,
@@ -37,8 +39,17 @@ from mock_server.core.vocabulary import EVENT_NAMES, FAULT_KINDS
 
 
 def control_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """``--mock-url`` and ``--json``, shared by every client command."""
+    """``--mock-url``, ``--mock-ca`` and ``--json``, shared by every client command."""
     command = click.option("--json", "as_json", is_flag=True, help="Print the mock's raw JSON (for scripts).")(command)
+    command = click.option(
+        "--mock-ca",
+        envvar=MOCK_CA_ENV,
+        show_envvar=True,
+        type=click.Path(exists=True, dir_okay=False),
+        expose_value=False,
+        callback=remember_mock_ca,
+        help="CA file to trust (besides the system store) for a mock served with --tls; `serve --tls` prints it.",
+    )(command)
     return click.option(
         "--mock-url",
         envvar="ASKARA_MOCK_URL",

@@ -9,6 +9,7 @@ it), 5 ``redeliver``: the new attempt had not finished when the wait ran out.
 from __future__ import annotations
 
 import os
+import ssl
 from typing import Any
 
 import click
@@ -19,6 +20,10 @@ from mock_server.cli.output import program
 DEFAULT_MOCK_URL = "http://127.0.0.1:8765"
 CONTROL_TOKEN_ENV = "ASKARA_MOCK_CONTROL_TOKEN"
 """The control token the client commands send (``serve`` prints it when bound beyond loopback)."""
+MOCK_CA_ENV = "ASKARA_MOCK_CA"
+"""A CA file to trust, besides the system store, for a mock served with ``--tls`` (``--mock-ca``)."""
+MOCK_CA_META = "askara_mock.mock_ca"
+"""Where ``--mock-ca`` leaves its value in the click context, for every client the command makes."""
 EXIT_MOCK_REFUSED = 1
 EXIT_UNREACHABLE = 3
 EXIT_NO_SUBSCRIBER = 4
@@ -65,13 +70,26 @@ class MockUnreachable(click.ClickException):
 class ControlClient:
     """Sync httpx calls to one mock's ``/_mock`` API; errors become the exceptions above."""
 
-    def __init__(self, base_url: str, *, timeout: float = 30.0, token: str | None = None) -> None:
+    def __init__(
+        self, base_url: str, *, timeout: float = 30.0, token: str | None = None, ca_file: str | None = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.token = token or os.environ.get(CONTROL_TOKEN_ENV)
         """The control token of a mock bound beyond loopback (``serve`` prints it)."""
+        self.ca_file = ca_file or _mock_ca_option() or os.environ.get(MOCK_CA_ENV)
+        """The CA file ``serve --tls`` printed; the system store is trusted too, as any client does."""
 
-    def call(
+    def verify(self) -> ssl.SSLContext | bool:
+        """What httpx checks an ``https`` mock's certificate against (built only for ``https``)."""
+        if not self.base_url.startswith("https:"):
+            return True
+        context = ssl.create_default_context()
+        if self.ca_file:
+            context.load_verify_locations(cafile=self.ca_file)
+        return context
+
+    def request(
         self,
         method: str,
         path: str,
@@ -79,17 +97,23 @@ class ControlClient:
         body: Any = None,
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
-    ) -> Any:
+    ) -> httpx.Response:
+        """The mock's answer to one call (2xx or 3xx); the errors above otherwise."""
         url = self.base_url + path
         if self.token and path.startswith("/_mock"):
             headers = {"Authorization": f"Bearer {self.token}", **(headers or {})}
         try:
-            with httpx.Client(timeout=self.timeout) as http:
+            with httpx.Client(timeout=self.timeout, verify=self.verify()) as http:
                 response = http.request(method, url, json=body, params=params, headers=headers)
         except httpx.TransportError as exc:
             raise MockUnreachable(self.base_url, exc) from None
         if response.status_code >= 400:
             raise MockRefused(response)
+        return response
+
+    def call(self, method: str, path: str, **options: Any) -> Any:
+        """The mock's JSON answer to one call (None for an empty one)."""
+        response = self.request(method, path, **options)  # body, params, headers
         if response.status_code == 204 or not response.content:
             return None
         return response.json()
@@ -102,3 +126,15 @@ class ControlClient:
 
     def delete(self, path: str) -> Any:
         return self.call("DELETE", path)
+
+
+def remember_mock_ca(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    """``--mock-ca``'s callback: every ControlClient the command makes trusts that CA file."""
+    if value:
+        ctx.meta[MOCK_CA_META] = value
+
+
+def _mock_ca_option() -> str | None:
+    ctx = click.get_current_context(silent=True)
+    value = ctx.meta.get(MOCK_CA_META) if ctx is not None else None
+    return str(value) if value else None

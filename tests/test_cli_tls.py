@@ -1,0 +1,91 @@
+"""The CLI over HTTPS: ``serve --tls`` from the command line, and client commands that trust its CA."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mock_server.cli import main
+from mock_server.serving import RunningMock, free_port
+
+
+def test_client_commands_trust_the_ca_given_with_mock_ca(live_mock: Callable[..., RunningMock]) -> None:
+    mock = live_mock(tls=True)
+    trusted = CliRunner().invoke(main, ["clock", "show", "--json", "--mock-url", mock.url, "--mock-ca", mock.ca_file])
+    assert trusted.exit_code == 0, trusted.output
+    assert json.loads(trusted.output)["mode"] == mock.settings.clock
+    from_env = CliRunner().invoke(main, ["deliveries", "--json", "--mock-url", mock.url],
+                                  env={"ASKARA_MOCK_CA": mock.ca_file})
+    assert from_env.exit_code == 0, from_env.output
+
+
+def test_without_the_ca_a_client_command_says_it_cannot_reach_the_mock(live_mock: Callable[..., RunningMock]) -> None:
+    mock = live_mock(tls=True)
+    result = CliRunner().invoke(main, ["clock", "show", "--mock-url", mock.url], env={"ASKARA_MOCK_CA": None})
+    assert result.exit_code == 3
+    assert "CERTIFICATE_VERIFY_FAILED" in result.output
+
+
+def test_bundle_export_goes_through_the_client_with_its_ca(live_mock: Callable[..., RunningMock],
+                                                           tmp_path: Path) -> None:
+    mock = live_mock(tls=True)
+    target = tmp_path / "b.zip"
+    result = CliRunner().invoke(main, ["bundle", "export", "-o", str(target), "--mock-url", mock.url,
+                                       "--mock-ca", mock.ca_file])
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes()[:2] == b"PK"
+
+
+def _serve(*args: str) -> tuple[subprocess.Popen[str], dict]:  # type: ignore[type-arg]
+    """``askara-mock serve ... --json`` in a process of its own; its banner, once it is ready."""
+    process = subprocess.Popen([sys.executable, "-c", "from mock_server.cli import main; main()", "serve",
+                                "--json", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line:
+        _, errors = process.communicate(timeout=10)
+        raise AssertionError(errors or "serve printed nothing")
+    return process, json.loads(line)
+
+
+def _clock_show(banner: dict, ca: str) -> subprocess.CompletedProcess[str]:  # type: ignore[type-arg]
+    deadline = time.monotonic() + 30
+    while True:
+        done = subprocess.run([sys.executable, "-c", "from mock_server.cli import main; main()", "clock", "show",
+                               "--mock-url", banner["mock_url"], "--mock-ca", ca], capture_output=True, text=True)
+        if done.returncode != 3 or time.monotonic() > deadline:  # 3: not listening yet
+            return done
+        time.sleep(0.1)
+
+
+@pytest.mark.e2e
+def test_serve_tls_from_the_command_line_then_with_its_own_cert_and_key(tmp_path: Path) -> None:
+    port = free_port()
+    process, banner = _serve("--tls", "--tls-dir", str(tmp_path), "--port", str(port),
+                             "--files-port", str(free_port()))
+    try:
+        assert banner["mock_url"] == f"https://127.0.0.1:{port}"
+        assert banner["tls"]["ca_file"] == str(tmp_path / "ca.pem")
+        assert f"--mock-ca {tmp_path / 'ca.pem'}" in banner["next"][-1]
+        done = _clock_show(banner, banner["tls"]["ca_file"])
+        assert done.returncode == 0, done.stderr
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)  # reads and closes both pipes
+
+    process, banner = _serve("--tls-cert", str(tmp_path / "cert.pem"), "--tls-key", str(tmp_path / "key.pem"),
+                             "--port", str(port), "--files-port", str(free_port()))
+    try:
+        assert banner["mock_url"].startswith("https://") and banner["tls"]["cert"] == str(tmp_path / "cert.pem")
+        done = _clock_show(banner, str(tmp_path / "ca.pem"))
+        assert done.returncode == 0, done.stderr
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)  # reads and closes both pipes
