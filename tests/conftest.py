@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +89,25 @@ def live_mock() -> Iterator[Callable[..., RunningMock]]:
             return stack.enter_context(serve_in_thread(make_settings(**overrides)))
 
         yield factory
+
+
+@contextmanager
+def serve_process(*args: str) -> Iterator[dict[str, Any]]:
+    """``askara-mock serve --json ARGS`` in a process of its own, as users start it; yields its banner
+    once it is ready (the banner is printed after the sockets are bound), and stops it on exit."""
+    process = subprocess.Popen([sys.executable, "-c", "from mock_server.cli import main; main()", "serve", "--json",
+                                *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    try:
+        line = process.stdout.readline()
+        if not line:
+            _, errors = process.communicate(timeout=10)
+            raise AssertionError(errors or "serve printed nothing")
+        yield json.loads(line)
+    finally:
+        if process.poll() is None:
+            process.terminate()
+        process.communicate(timeout=10)  # reads and closes both pipes
 
 
 def ctx_of(client: TestClient) -> Any:

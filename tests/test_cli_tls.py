@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import serve_process
 
 from mock_server.cli import main
 from mock_server.serving import RunningMock, free_port
@@ -43,18 +44,6 @@ def test_bundle_export_goes_through_the_client_with_its_ca(live_mock: Callable[.
     assert target.read_bytes()[:2] == b"PK"
 
 
-def _serve(*args: str) -> tuple[subprocess.Popen[str], dict]:  # type: ignore[type-arg]
-    """``askara-mock serve ... --json`` in a process of its own; its banner, once it is ready."""
-    process = subprocess.Popen([sys.executable, "-c", "from mock_server.cli import main; main()", "serve",
-                                "--json", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if not line:
-        _, errors = process.communicate(timeout=10)
-        raise AssertionError(errors or "serve printed nothing")
-    return process, json.loads(line)
-
-
 def _clock_show(banner: dict, ca: str) -> subprocess.CompletedProcess[str]:  # type: ignore[type-arg]
     deadline = time.monotonic() + 30
     while True:
@@ -68,24 +57,16 @@ def _clock_show(banner: dict, ca: str) -> subprocess.CompletedProcess[str]:  # t
 @pytest.mark.e2e
 def test_serve_tls_from_the_command_line_then_with_its_own_cert_and_key(tmp_path: Path) -> None:
     port = free_port()
-    process, banner = _serve("--tls", "--tls-dir", str(tmp_path), "--port", str(port),
-                             "--files-port", str(free_port()))
-    try:
+    with serve_process("--tls", "--tls-dir", str(tmp_path), "--port", str(port),
+                       "--files-port", str(free_port())) as banner:
         assert banner["mock_url"] == f"https://127.0.0.1:{port}"
         assert banner["tls"]["ca_file"] == str(tmp_path / "ca.pem")
         assert f"--mock-ca {tmp_path / 'ca.pem'}" in banner["next"][-1]
         done = _clock_show(banner, banner["tls"]["ca_file"])
         assert done.returncode == 0, done.stderr
-    finally:
-        process.terminate()
-        process.communicate(timeout=10)  # reads and closes both pipes
 
-    process, banner = _serve("--tls-cert", str(tmp_path / "cert.pem"), "--tls-key", str(tmp_path / "key.pem"),
-                             "--port", str(port), "--files-port", str(free_port()))
-    try:
+    with serve_process("--tls-cert", str(tmp_path / "cert.pem"), "--tls-key", str(tmp_path / "key.pem"),
+                       "--port", str(port), "--files-port", str(free_port())) as banner:
         assert banner["mock_url"].startswith("https://") and banner["tls"]["cert"] == str(tmp_path / "cert.pem")
         done = _clock_show(banner, str(tmp_path / "ca.pem"))
         assert done.returncode == 0, done.stderr
-    finally:
-        process.terminate()
-        process.communicate(timeout=10)  # reads and closes both pipes

@@ -137,10 +137,14 @@ def test_clock_advance_and_read(client: TestClient) -> None:
 
 def test_status_reports_filter(client: TestClient) -> None:
     store = ctx_of(client).store.status_reports
-    for index, doc in enumerate(("a", "b", "a")):
+    a, b = "0b3c4d5e-0000-4000-8000-00000000000a", "0b3c4d5e-0000-4000-8000-00000000000b"
+    for index, doc in enumerate((a, b, a)):
         store.put(str(index), {"id": str(index), "document_uuid": doc, "success": True})
     assert [r["id"] for r in client.get("/_mock/status-reports").json()] == ["0", "1", "2"]
-    assert [r["id"] for r in client.get("/_mock/status-reports", params={"document": "a"}).json()] == ["0", "2"]
+    assert [r["id"] for r in client.get("/_mock/status-reports", params={"document": a.upper()}).json()] == ["0", "2"]
+    for bad in ("", "a"):
+        refused = client.get("/_mock/status-reports", params={"document": bad})
+        assert refused.status_code == 400 and refused.json()["violations"][0]["propertyPath"] == "document"
 
 
 def test_journal_records_public_calls_only_and_filters(client: TestClient) -> None:

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from mock_server.core.context import MockContext
 from mock_server.core.errors import BadRequest, ValidationFailed, Violation
 from mock_server.web.http import read_json
+from mock_server.web.routing import canonical_uuid
 from mock_server.web.validation import validate
 
 
@@ -38,11 +39,20 @@ MAX_QUERY_INT = 2**53 - 1
 """The largest integer a JSON reader anywhere reads exactly (and orjson writes): larger is refused."""
 
 
+def query_value(request: Request, name: str) -> str | None:
+    """A query parameter given at most once; repeated, it is a 400 (which one would count is a guess)."""
+    values = request.query_params.getlist(name)
+    if len(values) > 1:
+        message = f"The query parameter {name!r} is given {len(values)} times; give it once."
+        raise BadRequest(message, violations=[Violation(name, message, "query")])
+    return values[0] if values else None
+
+
 def query_int(request: Request, name: str, *, minimum: int, maximum: int | None = None) -> int | None:
-    """An integer query parameter, or a 400 naming it and the rule it broke."""
+    """An integer query parameter, or a 400 naming it and the rule it broke (empty is not a number)."""
     maximum = MAX_QUERY_INT if maximum is None else min(maximum, MAX_QUERY_INT)
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
+    raw = query_value(request, name)
+    if raw is None:
         return None
     try:
         value = int(raw)
@@ -56,13 +66,26 @@ def query_int(request: Request, name: str, *, minimum: int, maximum: int | None 
 
 
 def query_choice(request: Request, name: str, choices: tuple[str, ...]) -> str | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
+    """One of ``choices``, None when absent; anything else (empty included) is a 400 naming them."""
+    raw = query_value(request, name)
+    if raw is None:
         return None
     if raw not in choices:
         message = f"The query parameter {name!r} must be one of {', '.join(choices)}; got {raw!r:.60}."
         raise BadRequest(message, violations=[Violation(name, message, "query")])
     return raw
+
+
+def query_uuid(request: Request, name: str) -> str | None:
+    """A uuid query parameter (lower-cased), None when absent; empty or malformed is a 400 naming it."""
+    raw = query_value(request, name)
+    if raw is None:
+        return None
+    value = canonical_uuid(raw)
+    if value is None:
+        message = f"The query parameter {name!r} must be a uuid (8-4-4-4-12 hexadecimal digits); got {raw!r:.60}."
+        raise BadRequest(message, violations=[Violation(name, message, "query")])
+    return value
 
 
 def query_bool(request: Request, name: str) -> bool | None:

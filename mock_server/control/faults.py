@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -70,11 +71,27 @@ async def delete_fault(request: Request) -> Response:
     return Response(status_code=204)
 
 
+class FaultIdConvertor(Convertor[str]):
+    """The ids :func:`create_fault` gives, as a route requirement: ``/_mock/faults/kinds`` is never one,
+    so its ``Allow`` names GET alone (the OpenAPI document says the same pattern)."""
+
+    regex = "flt_[0-9a-f]{16}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("fault_id", FaultIdConvertor())
+
+
 def routes() -> list[BaseRoute]:
     return [
         Route("/_mock/faults", create_fault, methods=["POST"]),
         Route("/_mock/faults", list_faults, methods=["GET"]),
         Route("/_mock/faults", clear_faults, methods=["DELETE"]),
         Route("/_mock/faults/kinds", list_kinds, methods=["GET"]),
-        Route("/_mock/faults/{fault_id}", delete_fault, methods=["DELETE"]),
+        Route("/_mock/faults/{fault_id:fault_id}", delete_fault, methods=["DELETE"]),
     ]

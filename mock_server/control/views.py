@@ -11,13 +11,12 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mock_server.api.webhook_urls import url_warnings
-from mock_server.control.common import context, optional_json, query_bool, query_choice, query_int
+from mock_server.control.common import context, optional_json, query_bool, query_choice, query_int, query_uuid
 from mock_server.core.errors import BadRequest, Conflict, Violation
 from mock_server.core.timefmt import iso
 from mock_server.core.tokens import KNOWN_SCOPES, parse_scope
+from mock_server.core.vocabulary import JOURNAL_KINDS
 from mock_server.web.http import json_response
-
-JOURNAL_KINDS = ("api", "download", "oauth", "page")
 
 
 def routes() -> list[BaseRoute]:
@@ -102,7 +101,7 @@ async def clock(request: Request) -> Response:
 
 async def status_reports(request: Request) -> Response:
     ctx = context(request)
-    wanted = request.query_params.get("document")
+    wanted = query_uuid(request, "document")
     items = [r for r in ctx.store.status_reports if not wanted or r.get("document_uuid") == wanted]
     return json_response(items, headers=dropped_header(ctx.store.status_reports.dropped))
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mock_server.core.vocabulary import EVENT_NAMES, FAULT_KINDS, JOURNAL_KINDS
+from mock_server.web.openapi.oauth import SCOPE_PATTERN
 from mock_server.web.openapi.parts import (
     CONTROL_TAG,
     UUID,
@@ -13,49 +15,84 @@ from mock_server.web.openapi.parts import (
     ref,
 )
 
+FAULT_ID = {"type": "string", "pattern": "^flt_[0-9a-f]{16}$"}
+"""The ids ``POST /_mock/faults`` gives; the route takes no other, so ``/_mock/faults/kinds`` is not one."""
+SCOPES = {"type": "string", "pattern": SCOPE_PATTERN}
+"""Space-separated known scopes: the server refuses an empty or unknown one (400)."""
+NEEDS_BODY = ("clock-advance", "control-device-approve", "control-webhook-send")
+"""Bodies the server cannot do without (their schema has required fields): no body is a 415 or 422."""
+
+DOCUMENT_LINKS = {
+    name: {"operationId": operation, "parameters": {"uuid": "$response.body#/document/uuid"},
+           "description": f"{name} the document just created"}
+    for name, operation in (("Get", "controlGetDocument"), ("Validate", "controlValidateDocument"),
+                            ("Synchronize", "controlSynchronizeDocument"))
+}  # fmt: skip
+# No link from POST /_mock/faults to DELETE /_mock/faults/{fault_id}: a fault that applies at once
+# (expire_tokens, a count-less route fault used up) is gone when the answer leaves, and its 404 is the truth.
+
 
 def control_paths() -> dict[str, Any]:
-    def ctl(summary: str, body: str | None = None, status: str = "200", **extra: Any) -> dict[str, Any]:
-        responses = {status: {"description": "OK", "content": {"application/json": {"schema": {}}}},
-                     **problems(400, 404, 415, 422)}
-        operation = op(summary, CONTROL_TAG, responses, **extra)
+    def ctl(summary: str, body: str | dict[str, Any] | None = None, status: str = "200", *,
+            links: dict[str, Any] | None = None, needs_body: bool = False, refusals: tuple[int, ...] = (),
+            **extra: Any) -> dict[str, Any]:
+        answer: dict[str, Any] = {"description": "OK"}
+        if status != "204":
+            answer["content"] = {"application/json": {"schema": {}}}
+        if links:
+            answer["links"] = links
+        codes = sorted({400, 404, 415, 422, *refusals, *((413,) if body is not None else ())})
+        operation = op(summary, CONTROL_TAG, {status: answer, **problems(*codes)}, **extra)
         if body is not None:
-            operation["requestBody"] = {"required": False, "content": {"application/json": {"schema": ref(body)}}}
+            schema = ref(body) if isinstance(body, str) else body
+            required = needs_body or body in NEEDS_BODY
+            operation["requestBody"] = {"required": required, "content": {"application/json": {"schema": schema}}}
         return operation
 
+    # The schema files validate; these narrow what a field takes where the server checks more than the file says.
+    fault_body = {"allOf": [ref("fault"), {"properties": {"kind": {"enum": list(FAULT_KINDS)}}}]}
+    credentials_body = {"allOf": [ref("control-credentials"), {"properties": {"scope": SCOPES}}]}
     uuid_path = [parameter("uuid", "path", UUID)]
     return {
-        "/_mock/credentials": {"get": ctl("Client credentials and a fresh refresh token",
-                                          parameters=[parameter("scope")]),
+        "/_mock/credentials": {"get": ctl("Client credentials and a fresh refresh token", refusals=(409,),
+                                          parameters=[parameter("scope", schema=SCOPES)]),
                                "post": ctl("Register the refresh token of an already-running integration",
-                                           "control-credentials")},
+                                           credentials_body, refusals=(409,))},
         "/_mock/clock": {"get": ctl("The mock clock")},
         "/_mock/clock/advance": {"post": ctl("Move the mock clock forward", "clock-advance")},
-        "/_mock/documents": {"get": ctl("Every document, drafts and internal sync state included"),
+        "/_mock/documents": {"get": ctl("Every document, drafts and internal sync state included", parameters=[
+                                 parameter("state", schema={"enum": ["draft", "verified"]}),
+                                 parameter("synchronized", schema={"enum": ["true", "false", "1", "0"]})]),
                              "post": ctl("Create a document (validate: true fires new_document)",
-                                         "control-document", "201")},
-        "/_mock/documents/{uuid}": {"get": ctl("One document record", parameters=uuid_path)},
-        "/_mock/documents/{uuid}/validate": {"post": ctl("Validate: fires new_document", parameters=uuid_path)},
+                                         "control-document", "201", links=DOCUMENT_LINKS, refusals=(409,))},
+        "/_mock/documents/{uuid}": {"get": ctl("One document record", parameters=uuid_path,
+                                               operationId="controlGetDocument")},
+        "/_mock/documents/{uuid}/validate": {"post": ctl("Validate: fires new_document", parameters=uuid_path,
+                                                         refusals=(409,), operationId="controlValidateDocument")},
         "/_mock/documents/{uuid}/synchronize": {"post": ctl("Synchronize button: fires document_synchronize",
-                                                            parameters=uuid_path)},
+                                                            parameters=uuid_path, refusals=(409, 429),
+                                                            operationId="controlSynchronizeDocument")},
         "/_mock/notes": {"get": ctl("Every note"),
                          "post": ctl("Generate a note: fires new_note", "control-note", "201")},
         "/_mock/status-reports": {"get": ctl("Status reports received",
                                              parameters=[parameter("document", schema=UUID)])},
         "/_mock/journal": {"get": ctl("Requests answered", parameters=[
-            parameter("since", schema={"type": "integer", "minimum": 0}), parameter("kind"), parameter("path"),
-            parameter("limit", schema={"type": "integer", "minimum": 1})])},
-        "/_mock/events": {"get": ctl("Events emitted", parameters=[parameter("action"), parameter("id")])},
+            parameter("since", schema={"type": "integer", "minimum": 0, "maximum": 2**53 - 1}),
+            parameter("kind", schema={"enum": list(JOURNAL_KINDS)}), parameter("path"),
+            parameter("limit", schema={"type": "integer", "minimum": 1, "maximum": 100_000})])},
+        "/_mock/events": {"get": ctl("Events emitted", parameters=[
+            parameter("action", schema={"enum": list(EVENT_NAMES)}), parameter("id")])},
         "/_mock/webhooks": {"get": ctl("Every webhook record, with the warnings its URL deserves")},
         "/_mock/assumptions": {"get": ctl("Assumptions about Askara the answers rested on, with counts",
                                           parameters=[parameter("all", schema={"enum": ["true", "false", "1", "0"]})])},
         "/_mock/device/approve": {"post": ctl("Approve a device-flow user code", "control-device-approve")},
         "/_mock/reset": {"post": ctl("Back to the seeded state")},
-        "/_mock/faults": {"get": ctl("Active faults"), "post": ctl("Inject a fault", "fault", "201"),
+        "/_mock/faults": {"get": ctl("Active faults"),
+                          "post": ctl("Inject a fault", fault_body, "201", needs_body=True),
                           "delete": ctl("Remove every fault")},
         "/_mock/faults/kinds": {"get": ctl("Every fault kind this mock knows")},
-        "/_mock/faults/{fault_id}": {"delete": ctl("Remove one fault", status="204",
-                                                   parameters=[parameter("fault_id", "path")])},
+        "/_mock/faults/{fault_id}": {"delete": ctl("Remove one fault", status="204", operationId="controlDeleteFault",
+                                                   parameters=[parameter("fault_id", "path", FAULT_ID)])},
         "/_mock/deliveries": {"get": ctl("Webhook deliveries with every attempt")},
         "/_mock/failures": {"get": ctl("The failure queue")},
         "/_mock/deliveries/{id}": {"get": ctl("One delivery with every attempt", parameters=[parameter("id", "path")])},

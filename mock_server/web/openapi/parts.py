@@ -134,6 +134,7 @@ def problem_responses() -> dict[str, Any]:
     titles = {400: "Bad request (malformed JSON, bad query parameter)", 401: "Missing, invalid or expired token",
               403: "Missing scope", 404: "Not found", 405: "Method not allowed (Allow names the routed methods)",
               406: "Accept names no supported type (application/json, application/ld+json, application/problem+json)",
+              409: "Conflict (the state forbids it now: already validated, Synchronize too soon, already registered)",
               413: "Body too large", 415: "Unsupported content type",
               422: "Validation failed (violations name each field)", 429: "Rate limited (Retry-After)"}
     schema = {"$ref": "#/components/schemas/Problem"}
