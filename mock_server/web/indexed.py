@@ -9,18 +9,22 @@ slice by bisection; bounds on another field are tested on the group's records (a
 group, not of the table). Anything else (``search``, several values of a filter, an ``exists``)
 returns None and the caller filters the full list, as before; both paths give the same answer
 (``tests/test_indexed_query.py`` checks it against the full scan with Hypothesis).
+
+:func:`warm_views` builds the views of the usual queries when the app is created, so the first
+page of a 100 000-document backlog costs what every other page does (no O(n log n) build inside
+the first request, which would hold the event loop and the sender's timers for as long).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 
 from sortedcontainers import SortedList
 
 from mock_server.core.indexes import TOP, SortKey, ascending, descending
 from mock_server.core.store import Record, Table
-from mock_server.web.filters import CollectionQuery, CollectionSpec, Predicate, Term, filed_value
+from mock_server.web.filters import CollectionQuery, CollectionSpec, Predicate, Term, filed_value, parse_query
 
 LOWER = {"after": False, "gte": False, "strictly_after": True, "gt": True}
 """Lower-bound operators -> strict?"""
@@ -78,6 +82,16 @@ def indexed_page(
         return [], total
     keys = group.islice(start + offset, min(end, start + offset + per_page)) if offset < total else []
     return [record for record in (get(key[-1]) for key in keys) if record is not None], total
+
+
+def warm_views(
+    spec: CollectionSpec, source: IndexedSource, queries: Iterable[Sequence[tuple[str, str]]] = ((),)
+) -> None:
+    """Build now the views that ``queries`` (query-string pairs; default: the plain list) page from.
+
+    A view files every scope, so the source's scope does not matter here."""
+    for params in queries:
+        indexed_page(spec, parse_query(spec, params), source)
 
 
 def _keyer(
