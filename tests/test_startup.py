@@ -96,3 +96,15 @@ def test_the_package_names_stay_importable_lazily() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.split() == ["mock_server.app", "mock_server.core.settings"], result.stderr
+
+
+def test_serving_starts_without_faker_fpdf_or_a_fresh_key() -> None:
+    """``serve`` answers sooner when what only a download or a token needs waits for them."""
+    code = (
+        "import sys; from mock_server import Settings, create_app; app = create_app(Settings());"
+        "import mock_server.cli.serve;"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'faker', 'fpdf', 'hypothesis', 'conformance'}),"
+        " app.state.mock.tokens._key is None)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.split() == ["[]", "True"], result.stderr

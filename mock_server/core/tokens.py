@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -88,26 +89,47 @@ class TokenService:
         self.settings = settings
         self.clock = clock
         self.store = store
+        self._verified: dict[str, AccessToken] = {}
         stored = _stored_key(store)
         given = settings.signing_key_pem or stored
+        self._key: tuple[rsa.RSAPrivateKey, rsa.RSAPublicKey, str] | None = None
+        self._key_lock = threading.Lock()
+        """(private key, public key, key id); generated on first use when none is given: a fresh
+        2048-bit key costs ~50 ms that ``serve`` would otherwise spend before its first answer."""
         if given:
-            pem = given
             # Our own stored key was checked when made: skip the slow RSA consistency check for it.
             loaded = serialization.load_pem_private_key(
-                pem.encode(), password=None, unsafe_skip_rsa_key_validation=not settings.signing_key_pem
+                given.encode(), password=None, unsafe_skip_rsa_key_validation=not settings.signing_key_pem
             )
             if not isinstance(loaded, rsa.RSAPrivateKey):
                 raise ConfigError("signing_key_pem must be an RSA private key (access tokens are RS256)")
-            key = loaded
-        else:
-            key, pem = _new_key()
-        if settings.state_path and not settings.signing_key_pem:
-            store.meta.put("signing_key", {"pem": pem})
-        self._private_key = key
-        self._public_key = self._private_key.public_key()
-        self.key_id = uuid.uuid5(uuid.NAMESPACE_URL, pem).hex[:16]
+            self._adopt(loaded, given)
+
+    def _adopt(self, key: rsa.RSAPrivateKey, pem: str) -> None:
+        if self.settings.state_path and not self.settings.signing_key_pem:
+            self.store.meta.put("signing_key", {"pem": pem})
+        self._key = (key, key.public_key(), uuid.uuid5(uuid.NAMESPACE_URL, pem).hex[:16])
+
+    def _signing(self) -> tuple[rsa.RSAPrivateKey, rsa.RSAPublicKey, str]:
+        if self._key is None:
+            with self._key_lock:  # a test thread and the server's loop may both ask first
+                if self._key is None:
+                    self._adopt(*_new_key())
+        assert self._key is not None
+        return self._key
+
+    @property
+    def _private_key(self) -> rsa.RSAPrivateKey:
+        return self._signing()[0]
+
+    @property
+    def _public_key(self) -> rsa.RSAPublicKey:
+        return self._signing()[1]
+
+    @property
+    def key_id(self) -> str:
         """Only in the JWKS (the mock's own assumption): league's tokens carry no ``kid``."""
-        self._verified: dict[str, AccessToken] = {}
+        return self._signing()[2]
 
     # -- access tokens -------------------------------------------------------------------------
 

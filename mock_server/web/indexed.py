@@ -100,13 +100,26 @@ def _keyer(
 ) -> Callable[[Record], tuple[Hashable, SortKey] | None]:  # fmt: skip
     filed = [filed_value(spec, name) for name in names]
     parts = [(spec.order[name], descending if desc else ascending) for name, desc in ordering]
+    # Built for 100 000 records at start-up: the usual shapes (one order field, at most one filter)
+    # skip the generic unpacking, which costs twice as much per record.
+    if len(parts) == 1 and len(filed) <= 1:
+        (getter, part), only = parts[0], (filed[0] if filed else None)
+
+        def one_field(record: Record) -> tuple[Hashable, SortKey] | None:
+            scope = scope_of(record)
+            if scope is NOT_LISTED:
+                return None
+            group = (scope,) if only is None else (scope, only(record))
+            return group, (part(getter(record)), str(record.get("uuid", "")))
+
+        return one_field
 
     def keyer(record: Record) -> tuple[Hashable, SortKey] | None:
         scope = scope_of(record)
         if scope is NOT_LISTED:
             return None
-        group = (scope, *(value(record) for value in filed))
-        return group, (*(part(getter(record)) for getter, part in parts), str(record.get("uuid", "")))
+        group = (scope, *[value(record) for value in filed])
+        return group, (*[part(getter(record)) for getter, part in parts], str(record.get("uuid", "")))
 
     return keyer
 
