@@ -14,6 +14,8 @@ league's shapes and rules where Askara's guides are silent:
   ``RefreshTokenGrant``). Refresh tokens belong to a *family* (the chain born from one consent):
   presenting a spent one revokes the family (Askara's documented theft signal) or, with
   ``refresh_reuse="invalid-grant"``, is only refused, as league does.
+
+PyJWT and cryptography are imported, and a fresh key generated, when first needed (~90 ms of start-up).
 """
 
 from __future__ import annotations
@@ -23,17 +25,16 @@ import secrets
 import threading
 import uuid
 from dataclasses import dataclass
-from typing import Any
-
-import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from typing import TYPE_CHECKING, Any
 
 from mock_server.core.clock import Clock
 from mock_server.core.errors import ConfigError, OAuthError, Unauthorized
 from mock_server.core.settings import Settings
 from mock_server.core.store import Store
 from mock_server.core.token_refusals import RefreshRefused, TokenRefused, revoked_refusal
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
 KNOWN_SCOPES = ("profile", "organization", "read:documents", "write:document_integrations", "read:notes")
 LEAGUE_PREFIX = "def50200"
@@ -90,13 +91,14 @@ class TokenService:
         self.clock = clock
         self.store = store
         self._verified: dict[str, AccessToken] = {}
-        stored = _stored_key(store)
-        given = settings.signing_key_pem or stored
         self._key: tuple[rsa.RSAPrivateKey, rsa.RSAPublicKey, str] | None = None
+        """(private key, public key, key id); when none is given, generated on first use (~50 ms)."""
         self._key_lock = threading.Lock()
-        """(private key, public key, key id); generated on first use when none is given: a fresh
-        2048-bit key costs ~50 ms that ``serve`` would otherwise spend before its first answer."""
+        given = settings.signing_key_pem or _stored_key(store)
         if given:
+            from cryptography.hazmat.primitives import serialization
+            from cryptography.hazmat.primitives.asymmetric import rsa
+
             # Our own stored key was checked when made: skip the slow RSA consistency check for it.
             loaded = serialization.load_pem_private_key(
                 given.encode(), password=None, unsafe_skip_rsa_key_validation=not settings.signing_key_pem
@@ -119,14 +121,6 @@ class TokenService:
         return self._key
 
     @property
-    def _private_key(self) -> rsa.RSAPrivateKey:
-        return self._signing()[0]
-
-    @property
-    def _public_key(self) -> rsa.RSAPublicKey:
-        return self._signing()[1]
-
-    @property
     def key_id(self) -> str:
         """Only in the JWKS (the mock's own assumption): league's tokens carry no ``kid``."""
         return self._signing()[2]
@@ -134,7 +128,9 @@ class TokenService:
     # -- access tokens -------------------------------------------------------------------------
 
     def public_jwk(self) -> dict[str, Any]:
-        jwk: dict[str, Any] = jwt.algorithms.RSAAlgorithm.to_jwk(self._public_key, as_dict=True)
+        import jwt
+
+        jwk: dict[str, Any] = jwt.algorithms.RSAAlgorithm.to_jwk(self._signing()[1], as_dict=True)
         jwk.update({"kid": self.key_id, "use": "sig", "alg": "RS256"})
         return jwk
 
@@ -151,7 +147,9 @@ class TokenService:
             "sub": user_id,
             "scopes": scopes,
         }
-        token = jwt.encode(claims, self._private_key, algorithm="RS256")
+        import jwt
+
+        token = jwt.encode(claims, self._signing()[0], algorithm="RS256")
         self.store.access_tokens.put(
             jti,
             {
@@ -200,10 +198,12 @@ class TokenService:
         return info if info is not None else self._decode(token)
 
     def _decode(self, token: str) -> AccessToken:
+        import jwt
+
         try:
             claims = jwt.decode(
                 token,
-                self._public_key,
+                self._signing()[1],
                 algorithms=["RS256"],
                 options={"verify_exp": False, "verify_nbf": False, "verify_iat": False, "verify_aud": False},
             )
@@ -405,6 +405,9 @@ class TokenService:
 
 def _new_key() -> tuple[rsa.RSAPrivateKey, str]:
     """A fresh key and its PEM, without parsing the PEM back (that costs a third of start-up)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
