@@ -93,5 +93,7 @@ def collection_specs() -> dict[str, CollectionSpec]:
 
 
 def context_installers() -> list[Callable[[MockContext], None]]:
-    """Parts that attach themselves to a new context: API faults, the webhook sender, documented-only payloads."""
-    return [install_faults, install_sender, documented.install]
+    """Parts that attach themselves to a new context: API faults, the webhook sender, documented-only payloads,
+    the sorted views of the lists (built before the first request, not inside it)."""
+    return [install_faults, install_sender, documented.install,
+            documents.warm_views, notes.warm_views, patients.warm_views]  # fmt: skip

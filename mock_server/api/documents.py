@@ -25,6 +25,7 @@ from mock_server.core.store import Record
 from mock_server.domain.datagen import now_int
 from mock_server.domain.documents import public_document
 from mock_server.domain.links import signing_second
+from mock_server.web import indexed
 from mock_server.web.collections import CollectionSpec, IndexedSource, collection_response, item_response, path_uuid
 from mock_server.web.filters import field_of
 from mock_server.web.http import read_json
@@ -59,6 +60,16 @@ def routes() -> list[BaseRoute]:
         Route("/documents/{uuid}", get_document, methods=["GET"]),
         Route("/documents/{uuid}/status", report_status, methods=["POST"]),
     ]
+
+
+def warm_views(ctx: MockContext) -> None:
+    """Build the sorted views of the plain list and of ``synchronized=`` (what an importer polls) at start-up."""
+    indexed.warm_views(SPEC, _source(ctx, None), ((), [("synchronized", "false")]))
+
+
+def _source(ctx: MockContext, organization: str | None) -> IndexedSource:
+    """The list as the store's sorted views of one organization."""
+    return IndexedSource(ctx.store.documents, "verified-by-organization", _listed_under, organization)
 
 
 def visible_documents(ctx: MockContext, organization_id: str | None) -> list[Record]:
@@ -106,7 +117,7 @@ async def list_documents(request: Request) -> Response:
         _visible(ctx, organization),
         lambda d: shape(public_document(ctx, d, expires_at=expires)),
         cache_key=key,
-        source=IndexedSource(ctx.store.documents, "verified-by-organization", _listed_under, organization),
+        source=_source(ctx, organization),
     )
 
 

@@ -18,6 +18,7 @@ from mock_server.core.context import MockContext
 from mock_server.core.errors import NotFound
 from mock_server.core.store import Record
 from mock_server.domain.notes import public_note
+from mock_server.web import indexed
 from mock_server.web.collections import CollectionSpec, IndexedSource, collection_response, item_response, path_uuid
 from mock_server.web.filters import field_of
 
@@ -48,6 +49,16 @@ def routes() -> list[BaseRoute]:
     ]
 
 
+def warm_views(ctx: MockContext) -> None:
+    """Build the sorted views of the plain list at start-up."""
+    indexed.warm_views(SPEC, _source(ctx, None), ((),))
+
+
+def _source(ctx: MockContext, organization: str | None) -> IndexedSource:
+    """The list as the store's sorted views of one organization."""
+    return IndexedSource(ctx.store.notes, "by-organization", field_of("_organization_id"), organization)
+
+
 def _organization_of(ctx: MockContext, user_id: str) -> str | None:
     user = ctx.store.users.get(user_id)
     return user.get("_organization_id") if user else None
@@ -63,7 +74,7 @@ async def list_notes(request: Request) -> Response:
     ctx: MockContext = request.app.state.mock
     organization = _organization_of(ctx, token.user_id)
     shape = served_form(request.scope, NOTE_AUDIO_FIELD, ctx.settings.documented_only)
-    source = IndexedSource(ctx.store.notes, "by-organization", field_of("_organization_id"), organization)
+    source = _source(ctx, organization)
     notes = _visible(ctx, organization)
     return collection_response(request, SPEC, notes, lambda n: shape(public_note(ctx, n)), source=source)
 

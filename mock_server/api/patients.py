@@ -24,6 +24,7 @@ from mock_server.core.errors import NotFound, ValidationFailed, Violation
 from mock_server.core.store import Record
 from mock_server.core.timefmt import iso, parse_iso
 from mock_server.domain.datagen import fresh_uuid, now_int
+from mock_server.web import indexed
 from mock_server.web.collections import CollectionSpec, IndexedSource, collection_response, item_response, path_uuid
 from mock_server.web.filters import RANGE, field_of
 from mock_server.web.http import read_json
@@ -65,6 +66,16 @@ def routes() -> list[BaseRoute]:
     ]
 
 
+def warm_views(ctx: MockContext) -> None:
+    """Build the sorted views of the plain list at start-up."""
+    indexed.warm_views(SPEC, _source(ctx, None), ((),))
+
+
+def _source(ctx: MockContext, organization: str | None) -> IndexedSource:
+    """The list as the store's sorted views of one organization."""
+    return IndexedSource(ctx.store.patients, "by-organization", field_of("_organization_id"), organization)
+
+
 def _visible(ctx: MockContext, organization_id: str | None) -> Iterator[Record]:
     """Lazy: iterated only for a query the sorted views cannot answer (``search``, ``user.email``...)."""
     return (p for p in ctx.store.patients if p.get("_organization_id") == organization_id)
@@ -85,7 +96,7 @@ async def list_patients(request: Request) -> Response:
         rely(request.scope, "patient-search")
     emails = {user["uuid"]: user.get("email") for user in ctx.store.users}
     spec = dataclasses.replace(SPEC, exact={**SPEC.exact, "user.email": lambda p: emails.get(p.get("_user_id"))})
-    source = IndexedSource(ctx.store.patients, "by-organization", field_of("_organization_id"), organization)
+    source = _source(ctx, organization)
     return collection_response(request, spec, patients, public_patient, source=source)
 
 

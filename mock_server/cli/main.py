@@ -3,13 +3,14 @@
 ``serve`` lives in :mod:`.serve`, the control-API clients in :mod:`.client`, the webhook receiver
 ``listen`` in :mod:`.listen`, how they print in :mod:`.output`; commands of other
 packages (the conformance harness) join through the ``askara_mock.commands`` entry point, so
-this package never imports them by name.
+this package never imports them by name. Those are loaded only when the group needs a command
+it does not know (``conformance``, ``scenario``) or lists them all (``--help``): a client command
+never scans the entry points nor imports the harness (and Hypothesis with it).
 """
 
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import entry_points
 
 import click
 
@@ -31,27 +32,47 @@ COMMANDS = {
 
 
 class LazyGroup(click.Group):
-    """A group whose commands are imported by name when needed (click's documented lazy-loading pattern)."""
+    """A group whose commands are imported by name when needed (click's documented lazy-loading pattern).
 
-    def __init__(self, *args: object, lazy: dict[str, str], **kwargs: object) -> None:
+    ``plugins`` names an entry-point group whose entries are called with the group to add their
+    commands; that happens once, the first time a name is missing or every command is listed."""
+
+    def __init__(self, *args: object, lazy: dict[str, str], plugins: str | None = None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.lazy = dict(lazy)
+        self.plugins = plugins
+        self._plugins_loaded = plugins is None
 
     def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugins()
         return sorted({*super().list_commands(ctx), *self.lazy})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = self.lazy.get(cmd_name)
         if target is None:
-            return super().get_command(ctx, cmd_name)
+            command = super().get_command(ctx, cmd_name)
+            if command is None and not self._plugins_loaded:
+                self._load_plugins()
+                command = super().get_command(ctx, cmd_name)
+            return command
         module_name, attribute = target.split(":")
-        command: click.Command = getattr(importlib.import_module(module_name), attribute)
-        return command
+        loaded: click.Command = getattr(importlib.import_module(module_name), attribute)
+        return loaded
+
+    def _load_plugins(self) -> None:
+        if self._plugins_loaded or self.plugins is None:
+            return
+        self._plugins_loaded = True
+        from importlib.metadata import entry_points  # ~20-50 ms: paid only when a plugin command is needed
+
+        for entry_point in entry_points(group=self.plugins):
+            entry_point.load()(self)
 
 
 @click.group(
     cls=LazyGroup,
     lazy=COMMANDS,
+    plugins="askara_mock.commands",
     epilog="Exit status of the client commands: 0 done, 1 the mock refused (its problem is printed), 2 bad usage, "
     "3 the mock cannot be reached, 4 trigger: no active webhook is subscribed to the event, 5 redeliver: the new "
     "attempt had not finished within --wait. Output is plain lines when piped; --json prints JSON.",
@@ -61,12 +82,3 @@ class LazyGroup(click.Group):
 def main() -> None:
     """A local mock of the Askara API, its webhook sender, and a conformance harness."""
 
-
-def _register_plugin_commands() -> None:
-    """Commands of other packages (the conformance harness) join through the
-    ``askara_mock.commands`` entry point, so this package never imports them by name."""
-    for entry_point in entry_points(group="askara_mock.commands"):
-        entry_point.load()(main)
-
-
-_register_plugin_commands()

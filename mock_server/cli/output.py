@@ -21,12 +21,12 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 Column = tuple[str, Callable[[Any], Any]]
 
@@ -71,6 +71,13 @@ def is_terminal() -> bool:
     return sys.stdout.isatty()
 
 
+def console(*, stderr: bool = False) -> Console:
+    """A rich console, rich imported only now: only a terminal needs it, and it costs ~30 ms."""
+    from rich.console import Console
+
+    return Console(stderr=stderr)
+
+
 def note(message: str) -> None:
     """A line for the human, on stderr (stdout stays the records)."""
     click.echo(message, err=True)
@@ -86,7 +93,7 @@ def aligned(rows: Sequence[Sequence[str]]) -> list[str]:
 
 def print_table(title: str, records: Sequence[Any], columns: Sequence[Column], *, empty: str = "nothing") -> None:
     if not records:
-        (Console().print(f"{title}: {empty}", markup=False, highlight=False) if is_terminal()
+        (console().print(f"{title}: {empty}", markup=False, highlight=False) if is_terminal()
          else note(f"{title}: {empty}"))
         return
     rows = [[plain_cell(get(record)) for _, get in columns] for record in records]
@@ -96,20 +103,23 @@ def print_table(title: str, records: Sequence[Any], columns: Sequence[Column], *
         for line in aligned([headers, *rows]):
             click.echo(line)
         return
-    console = Console()
+    from rich.table import Table
+    from rich.text import Text
+
+    out = console()
     table = Table(title=Text(title), title_justify="left")
     for header in headers:
         table.add_column(header, no_wrap=True)
     for row in rows:
         table.add_row(*(Text(value) for value in row))
-    if console.measure(table, options=console.options.update_width(1_000_000)).maximum <= console.width:
-        console.print(table)
+    if out.measure(table, options=out.options.update_width(1_000_000)).maximum <= out.width:
+        out.print(table)
         return
-    console.print(Text(title, style="bold"))
+    out.print(Text(title, style="bold"))
     for row in rows:  # too wide for this terminal: one block per record, long values wrap whole
-        console.print()
+        out.print()
         for line in aligned([[h, v] for h, v in zip(headers, row, strict=True)]):
-            console.print(Text(line), soft_wrap=True)
+            out.print(Text(line), soft_wrap=True)
 
 
 def print_pairs(title: str, pairs: Iterable[tuple[str, Any]], *, err: bool = False) -> None:
@@ -117,10 +127,12 @@ def print_pairs(title: str, pairs: Iterable[tuple[str, Any]], *, err: bool = Fal
     lines = aligned([[name, plain_cell(value)] for name, value in pairs])
     terminal = sys.stderr.isatty() if err else is_terminal()
     if terminal:
-        console = Console(stderr=err)
-        console.print(Text(title, style="bold"))
+        from rich.text import Text
+
+        out = console(stderr=err)
+        out.print(Text(title, style="bold"))
         for line in lines:
-            console.print(Text(line), soft_wrap=True)
+            out.print(Text(line), soft_wrap=True)
         return
     note(title)
     for line in lines:

@@ -27,6 +27,12 @@ from mock_server.serving import bind_sockets, tls_files, tune_gc, uvicorn_config
 @click.option("--files-public-url", default=None,
               help="Base URL written into PDF links, scheme and host only (default http://HOST:FILES_PORT).")
 @click.option("--seed", default=1, show_default=True, type=int, help="Seed of every generated value.")
+@click.option("--documents", "seed_documents", default=Settings.seed_documents, show_default=True,
+              type=click.IntRange(min=0), help="Validated documents to seed (100000: a backlog, in about a second).")
+@click.option("--notes", "seed_notes", default=Settings.seed_notes, show_default=True, type=click.IntRange(min=0),
+              help="Notes (with their audios) to seed.")
+@click.option("--patients", "seed_patients", default=Settings.seed_patients, show_default=True,
+              type=click.IntRange(min=0), help="Patients to seed; documents and notes are about them.")
 @click.option("--clock", "clock_mode", type=click.Choice(CLOCK_MODES), default="real", show_default=True)
 @click.option("--time-scale", default=1.0, show_default=True, type=float, help="Real seconds per mock second.")
 @click.option("--clock-start", default=None, type=float, help="Mock epoch seconds at start (default: now).")
@@ -101,6 +107,9 @@ def serve(
     files_port: int | None,
     files_public_url: str | None,
     seed: int,
+    seed_documents: int,
+    seed_notes: int,
+    seed_patients: int,
     clock_mode: str,
     time_scale: float,
     clock_start: float | None,
@@ -149,6 +158,9 @@ def serve(
             files_port=files_port,
             files_public_url=files_public_url,
             seed=seed,
+            seed_documents=seed_documents,
+            seed_notes=seed_notes,
+            seed_patients=seed_patients,
             clock=clock_mode,
             time_scale=time_scale,
             clock_start=clock_start,

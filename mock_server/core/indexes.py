@@ -29,13 +29,21 @@ class View:
     def __init__(self, keyer: Keyer, rows: Iterable[tuple[str, Record]] = ()) -> None:
         self.keyer = keyer
         self._entries: dict[str, tuple[Hashable, SortKey]] = {}
+        self._groups: dict[Hashable, SortedList] = {}
+        self.rebuild(rows)
+
+    def rebuild(self, rows: Iterable[tuple[str, Record]]) -> None:
+        """File ``rows`` afresh (what was filed before is forgotten): one sort per group, O(n log n)."""
+        keyer = self.keyer
+        entries: dict[str, tuple[Hashable, SortKey]] = {}
         grouped: dict[Hashable, list[SortKey]] = {}
         for key, record in rows:
             entry = keyer(record)
             if entry is not None:
-                self._entries[key] = entry
+                entries[key] = entry
                 grouped.setdefault(entry[0], []).append(entry[1])
-        self._groups: dict[Hashable, SortedList] = {group: SortedList(keys) for group, keys in grouped.items()}
+        self._entries = entries
+        self._groups = {group: SortedList(keys) for group, keys in grouped.items()}
 
     def group(self, name: Hashable) -> SortedList:
         """The sort keys of one group, in order (empty when no record is filed there)."""

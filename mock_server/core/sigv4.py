@@ -109,8 +109,12 @@ class Accepted:
 # -- signing --------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=8192)
 def uri_encode(value: str, *, keep_slash: bool = False) -> str:
-    """SigV4's URI encoding: UTF-8 bytes, everything but ``A-Za-z0-9-_.~`` (and ``/`` in paths) as %XX."""
+    """SigV4's URI encoding: UTF-8 bytes, everything but ``A-Za-z0-9-_.~`` (and ``/`` in paths) as %XX.
+
+    Cached: a list page signs 30 links whose parameters are the same but for the path, and
+    ``quote`` was half of a page's time (17 calls per link)."""
     return quote(value, safe=_UNRESERVED + ("/" if keep_slash else ""))
 
 

@@ -14,25 +14,27 @@ league's shapes and rules where Askara's guides are silent:
   ``RefreshTokenGrant``). Refresh tokens belong to a *family* (the chain born from one consent):
   presenting a spent one revokes the family (Askara's documented theft signal) or, with
   ``refresh_reuse="invalid-grant"``, is only refused, as league does.
+
+PyJWT and cryptography are imported, and a fresh key generated, when first needed (~90 ms of start-up).
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+import threading
 import uuid
 from dataclasses import dataclass
-from typing import Any
-
-import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from typing import TYPE_CHECKING, Any
 
 from mock_server.core.clock import Clock
 from mock_server.core.errors import ConfigError, OAuthError, Unauthorized
 from mock_server.core.settings import Settings
 from mock_server.core.store import Store
 from mock_server.core.token_refusals import RefreshRefused, TokenRefused, revoked_refusal
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
 KNOWN_SCOPES = ("profile", "organization", "read:documents", "write:document_integrations", "read:notes")
 LEAGUE_PREFIX = "def50200"
@@ -88,31 +90,47 @@ class TokenService:
         self.settings = settings
         self.clock = clock
         self.store = store
-        stored = _stored_key(store)
-        given = settings.signing_key_pem or stored
+        self._verified: dict[str, AccessToken] = {}
+        self._key: tuple[rsa.RSAPrivateKey, rsa.RSAPublicKey, str] | None = None
+        """(private key, public key, key id); when none is given, generated on first use (~50 ms)."""
+        self._key_lock = threading.Lock()
+        given = settings.signing_key_pem or _stored_key(store)
         if given:
-            pem = given
+            from cryptography.hazmat.primitives import serialization
+            from cryptography.hazmat.primitives.asymmetric import rsa
+
             # Our own stored key was checked when made: skip the slow RSA consistency check for it.
             loaded = serialization.load_pem_private_key(
-                pem.encode(), password=None, unsafe_skip_rsa_key_validation=not settings.signing_key_pem
+                given.encode(), password=None, unsafe_skip_rsa_key_validation=not settings.signing_key_pem
             )
             if not isinstance(loaded, rsa.RSAPrivateKey):
                 raise ConfigError("signing_key_pem must be an RSA private key (access tokens are RS256)")
-            key = loaded
-        else:
-            key, pem = _new_key()
-        if settings.state_path and not settings.signing_key_pem:
-            store.meta.put("signing_key", {"pem": pem})
-        self._private_key = key
-        self._public_key = self._private_key.public_key()
-        self.key_id = uuid.uuid5(uuid.NAMESPACE_URL, pem).hex[:16]
+            self._adopt(loaded, given)
+
+    def _adopt(self, key: rsa.RSAPrivateKey, pem: str) -> None:
+        if self.settings.state_path and not self.settings.signing_key_pem:
+            self.store.meta.put("signing_key", {"pem": pem})
+        self._key = (key, key.public_key(), uuid.uuid5(uuid.NAMESPACE_URL, pem).hex[:16])
+
+    def _signing(self) -> tuple[rsa.RSAPrivateKey, rsa.RSAPublicKey, str]:
+        if self._key is None:
+            with self._key_lock:  # a test thread and the server's loop may both ask first
+                if self._key is None:
+                    self._adopt(*_new_key())
+        assert self._key is not None
+        return self._key
+
+    @property
+    def key_id(self) -> str:
         """Only in the JWKS (the mock's own assumption): league's tokens carry no ``kid``."""
-        self._verified: dict[str, AccessToken] = {}
+        return self._signing()[2]
 
     # -- access tokens -------------------------------------------------------------------------
 
     def public_jwk(self) -> dict[str, Any]:
-        jwk: dict[str, Any] = jwt.algorithms.RSAAlgorithm.to_jwk(self._public_key, as_dict=True)
+        import jwt
+
+        jwk: dict[str, Any] = jwt.algorithms.RSAAlgorithm.to_jwk(self._signing()[1], as_dict=True)
         jwk.update({"kid": self.key_id, "use": "sig", "alg": "RS256"})
         return jwk
 
@@ -129,7 +147,9 @@ class TokenService:
             "sub": user_id,
             "scopes": scopes,
         }
-        token = jwt.encode(claims, self._private_key, algorithm="RS256")
+        import jwt
+
+        token = jwt.encode(claims, self._signing()[0], algorithm="RS256")
         self.store.access_tokens.put(
             jti,
             {
@@ -178,10 +198,12 @@ class TokenService:
         return info if info is not None else self._decode(token)
 
     def _decode(self, token: str) -> AccessToken:
+        import jwt
+
         try:
             claims = jwt.decode(
                 token,
-                self._public_key,
+                self._signing()[1],
                 algorithms=["RS256"],
                 options={"verify_exp": False, "verify_nbf": False, "verify_iat": False, "verify_aud": False},
             )
@@ -383,6 +405,9 @@ class TokenService:
 
 def _new_key() -> tuple[rsa.RSAPrivateKey, str]:
     """A fresh key and its PEM, without parsing the PEM back (that costs a third of start-up)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()

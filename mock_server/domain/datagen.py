@@ -1,8 +1,10 @@
 """The seeded sources of every generated value, and the small rules every record shares.
 
 Seeding, the control API and the webhook sender all create data, so one ``--seed`` fixes every
-generated value: a Faker (fr_FR) and a ``random.Random`` seeded from ``settings.seed`` live on the
-context (``ctx.data_gen``) and every uuid comes from that generator. Records keep times as integer
+generated value: a ``random.Random`` seeded from ``settings.seed`` lives on the context
+(``ctx.data_gen``); every uuid comes from it, and so does every name, word and address, drawn from
+Faker's fr_FR data (:mod:`.fr_pools`) rather than from a Faker instance, which would cost
+``serve`` ~0.3 s to import and build and each of 100 000 seeded records ~20 us. Records keep times as integer
 mock epoch seconds (an API client sees whole seconds, so filters on what it saw must match).
 Names, phones and e-mails are made up: phones are in ARCEP's range reserved for fiction
 (06 39 98 xx xx) and e-mails use example.org/example.com.
@@ -10,17 +12,16 @@ Names, phones and e-mails are made up: phones are in ARCEP's range reserved for 
 
 from __future__ import annotations
 
+import functools
 import random
 import unicodedata
-import uuid
 from typing import Any
-
-from faker import Faker
 
 from mock_server.core.context import MockContext
 from mock_server.core.errors import Conflict, ValidationFailed, Violation
 from mock_server.core.store import Record
 from mock_server.core.timefmt import iso, parse_iso
+from mock_server.domain.fr_pools import ADDRESSES, FIRST_NAMES_FEMALE, FIRST_NAMES_MALE, LAST_NAMES, WORDS
 
 DAY = 86_400
 MOTIFS = (
@@ -49,16 +50,39 @@ PLANS = (
 )
 
 
+_UUID_KEEP = ~((0xC000 << 48) | (0xF000 << 64)) & ((1 << 128) - 1)
+_UUID_SET = (0x8000 << 48) | (4 << 76)
+"""The variant (RFC 4122) and version (4) bits ``uuid.UUID(int=..., version=4)`` sets."""
+
+
 class DataGen:
     """The seeded sources of every generated value of one mock."""
 
     def __init__(self, seed: int | str) -> None:
         self.rng = random.Random(seed)
-        self.faker = Faker("fr_FR")
-        self.faker.seed_instance(seed)
+
+    def first_name(self, gender: str | None) -> str:
+        """A French first name; ``female`` draws a woman's, anything else a man's (as Faker's fr_FR does)."""
+        return self.rng.choice(FIRST_NAMES_FEMALE if gender == "female" else FIRST_NAMES_MALE)
+
+    def last_name(self) -> str:
+        return self.rng.choice(LAST_NAMES)
+
+    def sentence(self, words: int) -> str:
+        """A French lorem sentence of ``words`` words +/- 40 % (Faker's ``sentence`` rule)."""
+        count = max(1, words * self.rng.randint(60, 140) // 100)
+        text = " ".join(self.rng.choices(WORDS, k=count))
+        return text[0].upper() + text[1:] + "."
+
+    def address(self) -> tuple[str, str, str]:
+        """(street address, postcode, city) in France."""
+        return self.rng.choice(ADDRESSES)
 
     def uuid(self) -> str:
-        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        """A version-4 uuid, as ``str(uuid.UUID(int=bits, version=4))`` spells it, at a third of its cost."""
+        bits = (self.rng.getrandbits(128) & _UUID_KEEP) | _UUID_SET
+        text = f"{bits:032x}"
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
     def digits(self, count: int) -> str:
         return "".join(str(self.rng.randrange(10)) for _ in range(count))
@@ -90,11 +114,24 @@ def fresh_uuid(ctx: MockContext, table: str) -> str:
             return candidate
 
 
+@functools.lru_cache(maxsize=4096)
 def ascii_slug(text: str) -> str:
-    """``Hélène-Marie d'Aubigné`` -> ``Helene-Marie-dAubigne`` (file names and e-mail local parts)."""
+    """``Hélène-Marie d'Aubigné`` -> ``Helene-Marie-dAubigne`` (file names and e-mail local parts).
+
+    Cached: names come from small pools, and 100 000 seeded documents would slug them again and again."""
     plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return "-".join(part for part in "".join(c if c.isalnum() or c in " -" else "" for c in plain).replace(" ", "-")
                     .split("-") if part)  # fmt: skip
+
+
+def calendar_day(epoch: int) -> str:
+    """``2026-12-02``: the UTC day of ``epoch`` (file names), cached per day, not per second."""
+    return _day(epoch // DAY)
+
+
+@functools.lru_cache(maxsize=1024)
+def _day(day: int) -> str:
+    return iso(day * DAY)[:10]
 
 
 def now_int(ctx: MockContext) -> int:

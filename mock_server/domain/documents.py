@@ -15,7 +15,16 @@ from mock_server.core.context import MockContext
 from mock_server.core.errors import Conflict, TooManyRequests
 from mock_server.core.store import Record
 from mock_server.core.timefmt import iso
-from mock_server.domain.datagen import ascii_slug, check_keys, data_gen, fresh_uuid, iso_or_none, now_int, owner
+from mock_server.domain.datagen import (
+    ascii_slug,
+    calendar_day,
+    check_keys,
+    data_gen,
+    fresh_uuid,
+    iso_or_none,
+    now_int,
+    owner,
+)
 from mock_server.domain.links import signed_pdf_url
 from mock_server.domain.patients import patient_for
 
@@ -27,6 +36,9 @@ DOCUMENT_TYPES: dict[str, tuple[str, str]] = {
     "medical_certificate": ("Certificat médical", "certificat-medical"),
 }
 TYPE_WEIGHTS = (6, 2, 1, 1)
+_KINDS = tuple(DOCUMENT_TYPES)
+_CUMULATIVE_WEIGHTS = tuple(sum(TYPE_WEIGHTS[: i + 1]) for i in range(len(TYPE_WEIGHTS)))
+_OVERRIDABLE = frozenset({"type", "title"})
 EMBEDDED_PATIENT = ("uuid", "externalId", "firstName", "lastName", "dateOfBirth", "gender")
 SERVED_CACHE_LIMIT = 20_000
 
@@ -34,15 +46,16 @@ SERVED_CACHE_LIMIT = 20_000
 def build_document(ctx: MockContext, patient: Record, *, at: int, overrides: dict[str, Any] | None = None) -> Record:
     """A draft document about ``patient`` written at ``at`` (not stored)."""
     gen = data_gen(ctx)
-    kind = gen.rng.choices(list(DOCUMENT_TYPES), weights=TYPE_WEIGHTS)[0]
+    kind = gen.rng.choices(_KINDS, cum_weights=_CUMULATIVE_WEIGHTS)[0]
     doc_uuid = fresh_uuid(ctx, "documents")
     overrides = overrides or {}
-    check_keys(overrides, frozenset({"type", "title"}), "document")
+    if overrides:
+        check_keys(overrides, _OVERRIDABLE, "document")
     kind = overrides.get("type") or kind
     label, prefix = DOCUMENT_TYPES.get(kind, (kind.replace("_", " ").capitalize(), ascii_slug(kind).lower()))
     first, last = patient["firstName"] or "", patient["lastName"] or ""
     title = overrides.get("title") or f"{label} - {first} {last.upper()}".strip()
-    file_name = f"{prefix}-{ascii_slug(last).upper() or 'PATIENT'}-{ascii_slug(first) or 'X'}-{iso(at)[:10]}.pdf"
+    file_name = f"{prefix}-{ascii_slug(last).upper() or 'PATIENT'}-{ascii_slug(first) or 'X'}-{calendar_day(at)}.pdf"
     return {
         "uuid": doc_uuid,
         "type": kind,

@@ -14,16 +14,16 @@ NOTE_TYPE = "consultation_summary"
 
 
 def consultation_summary(ctx: MockContext, patient: Record) -> str:
-    """A French consultation summary: structured headings around Faker sentences."""
+    """A French consultation summary: structured headings around lorem sentences."""
     gen = data_gen(ctx)
-    rng, faker = gen.rng, gen.faker
+    rng = gen.rng
     return "\n\n".join(
         (
             f"Motif de consultation : {rng.choice(MOTIFS)}.",
             f"Anamnèse : {patient['firstName'] or 'Le patient'} rapporte une évolution progressive. "
-            + faker.sentence(nb_words=10),
+            + gen.sentence(10),
             f"Examen clinique : {rng.choice(EXAMS)}",
-            f"Conduite à tenir : {rng.choice(PLANS)} " + faker.sentence(nb_words=8),
+            f"Conduite à tenir : {rng.choice(PLANS)} " + gen.sentence(8),
         )
     )
 

@@ -27,11 +27,10 @@ PATIENT_OVERRIDES = frozenset(
 def build_patient(ctx: MockContext, *, at: int, overrides: dict[str, Any] | None = None) -> Record:
     """A made-up French patient created at ``at`` (not stored)."""
     gen = data_gen(ctx)
-    rng, faker = gen.rng, gen.faker
+    rng = gen.rng
     user, org = owner(ctx)
     gender = rng.choices(("female", "male", "unknown"), weights=(48, 48, 4))[0]
-    first = faker.first_name_female() if gender == "female" else faker.first_name_male()
-    last = faker.last_name()
+    first, last = gen.first_name(gender), gen.last_name()
     born = at - rng.randint(2 * 365, 92 * 365) * DAY
     external = f"PAT-{rng.randint(1, 999_999):06d}" if rng.random() < 0.6 else None
     record: Record = {

@@ -4,20 +4,22 @@ An integration under test stores, parses or forwards the PDF, so the bytes must 
 reader opens, with the patient's name in its text. Rendering takes milliseconds, a download
 loop can ask for the same file many times, so rendered bytes are cached per document.
 The text is derived from the document record and a Faker seeded by the document uuid: the same
-document always gives the same letter.
+document always gives the same letter. fpdf2 and Faker are imported on the first rendering, not
+with the module: together they cost ``serve`` ~0.6 s of start-up for what only a download needs.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-
-from faker import Faker
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from typing import TYPE_CHECKING
 
 from mock_server.core.context import MockContext
 from mock_server.core.store import Record
 from mock_server.domain.datagen import MOTIFS
+
+if TYPE_CHECKING:
+    from faker import Faker
+    from fpdf import FPDF
 
 CACHE_SIZE = 256
 MONTHS = (
@@ -58,6 +60,10 @@ def render_letter(ctx: MockContext, doc: Record) -> bytes:
     org = ctx.store.organizations.get(doc.get("_organization_id") or "") or {}
     user = ctx.store.users.get(doc.get("_user_id") or "") or {}
     patient = doc["patient"]
+    from faker import Faker
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
+
     faker = Faker("fr_FR")
     faker.seed_instance(doc["uuid"])
     when = doc.get("validatedAt") or doc["createdAt"]
@@ -129,6 +135,8 @@ def _body(doc: Record, patient_name: str, faker: Faker) -> list[str]:
 def _paragraph(pdf: FPDF, text: str, height: float) -> None:
     """Word-wrap ``text`` into cells: fpdf2's multi_cell measures every character through its
     whole line-breaking engine (~25 ms a letter); one width per word is plenty for a letter."""
+    from fpdf.enums import XPos, YPos
+
     width = pdf.w - pdf.l_margin - pdf.r_margin
     font = pdf.current_font
     assert font is not None, "a font is set before any text"
@@ -153,6 +161,8 @@ def _paragraph(pdf: FPDF, text: str, height: float) -> None:
 
 
 def _line(pdf: FPDF, text: str, height: float) -> None:
+    from fpdf.enums import XPos, YPos
+
     pdf.cell(0, height, _t(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 

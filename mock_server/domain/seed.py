@@ -4,9 +4,19 @@ Everything comes from ``settings.seed`` (Faker fr_FR and ``random.Random``, see
 ``domain.DataGen``) and every time is counted back from ``ctx.clock.now()``, so two mocks
 with the same seed and the same clock start serve identical bodies. Seeding is history: it
 emits no events (no webhook fires for documents validated before the mock started).
+
+``serve --documents 100000`` seeds a backlog in about a second: one store batch (the sorted views
+built once at the end), names from pools (``DataGen``), and the seed's own times drawn with
+``random()`` rather than ``randint`` (a third of the cost; as deterministic), and the cyclic
+garbage collector paused meanwhile (it would scan the growing heap again and again for cycles
+that records never form: ~20 % of the time).
 """
 
 from __future__ import annotations
+
+import contextlib
+import gc
+from collections.abc import Iterator
 
 from mock_server import domain
 from mock_server.core.context import MockContext
@@ -23,31 +33,49 @@ def seed_store(ctx: MockContext) -> None:
     """Fill an empty store with the seed's data (also called by the control API's reset)."""
     gen = domain.reset_data_gen(ctx)
     now = domain.now_int(ctx)
-    org = _organization(ctx, gen, now)
-    _clinician(ctx, gen, org, now)
     settings = ctx.settings
-    patients = [domain.new_patient(ctx, at=now - gen.rng.randint(30 * DAY, 365 * DAY))
-                for _ in range(settings.seed_patients)]  # fmt: skip
-    for _ in range(settings.seed_documents):
-        _seed_document(ctx, gen, patients, now)
-    for _ in range(settings.seed_notes):
-        patient = _some_patient(ctx, gen, patients, now)
-        at = now - gen.rng.randint(HOUR, 20 * DAY)
-        domain.create_note(ctx, patient, at=max(at, patient["createdAt"] + HOUR))
+    with _collector_paused(), ctx.store.batch():
+        org = _organization(ctx, gen, now)
+        _clinician(ctx, gen, org, now)
+        patients = [domain.new_patient(ctx, at=now - _between(gen, 30 * DAY, 365 * DAY))
+                    for _ in range(settings.seed_patients)]  # fmt: skip
+        for _ in range(settings.seed_documents):
+            _seed_document(ctx, gen, patients, now)
+        for _ in range(settings.seed_notes):
+            patient = _some_patient(ctx, gen, patients, now)
+            at = now - _between(gen, HOUR, 20 * DAY)
+            domain.create_note(ctx, patient, at=max(at, patient["createdAt"] + HOUR))
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _between(gen: DataGen, low: int, high: int) -> int:
+    """An int in [low, high], like ``randint`` at a third of its cost (the seed draws 300 000 of them)."""
+    return low + int(gen.rng.random() * (high - low + 1))
 
 
 def _organization(ctx: MockContext, gen: DataGen, now: int) -> Record:
-    rng, faker = gen.rng, gen.faker
-    founder = faker.last_name()
+    rng = gen.rng
+    founder = gen.last_name()
+    street, postcode, city = gen.address()
     created = now - 400 * DAY
     slug = ascii_slug(founder).lower()
     org: Record = {
         "uuid": domain.fresh_uuid(ctx, "organizations"),
         "name": f"Cabinet médical {founder}",
         "vatNumber": "FR" + gen.digits(11),
-        "streetAddress": faker.street_address(),
-        "postalCode": faker.postcode(),
-        "city": faker.city(),
+        "streetAddress": street,
+        "postalCode": postcode,
+        "city": city,
         "country": "FR",
         "latitude": round(rng.uniform(*LATITUDES), 4),
         "longitude": round(rng.uniform(*LONGITUDES), 4),
@@ -64,10 +92,9 @@ def _organization(ctx: MockContext, gen: DataGen, now: int) -> Record:
 
 def _clinician(ctx: MockContext, gen: DataGen, org: Record, now: int) -> Record:
     """The first user: the clinician who consents to OAuth (REF-USER fields)."""
-    rng, faker = gen.rng, gen.faker
+    rng = gen.rng
     gender = rng.choice(("female", "male"))
-    first = faker.first_name_female() if gender == "female" else faker.first_name_male()
-    last = faker.last_name()
+    first, last = gen.first_name(gender), gen.last_name()
     created = now - 380 * DAY
     user = {
         "uuid": domain.fresh_uuid(ctx, "users"),
@@ -100,14 +127,13 @@ def _some_patient(ctx: MockContext, gen: DataGen, patients: list[Record], now: i
 
 def _seed_document(ctx: MockContext, gen: DataGen, patients: list[Record], now: int) -> Record:
     """A document validated in the past; about half were already imported by the integration."""
-    rng = gen.rng
     patient = _some_patient(ctx, gen, patients, now)
     oldest = patient["createdAt"] + HOUR
-    created = rng.randint(min(oldest, now - 3 * HOUR), now - 3 * HOUR)
+    created = _between(gen, min(oldest, now - 3 * HOUR), now - 3 * HOUR)
     doc = domain.build_document(ctx, patient, at=created)
-    validated = created + rng.randint(5 * 60, 2 * HOUR)
-    doc.update({"state": "verified", "validatedAt": validated, "updatedAt": validated})
-    if rng.random() < 0.5:
-        synced = validated + rng.randint(10, 600)
-        doc.update({"synchronized": True, "synchronizedAt": synced, "updatedAt": synced})
+    validated = created + _between(gen, 5 * 60, 2 * HOUR)
+    doc["state"], doc["validatedAt"], doc["updatedAt"] = "verified", validated, validated
+    if gen.rng.random() < 0.5:
+        synced = validated + _between(gen, 10, 600)
+        doc["synchronized"], doc["synchronizedAt"], doc["updatedAt"] = True, synced, synced
     return ctx.store.documents.put(doc["uuid"], doc)
