@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Route
 
 from mock_server.control.common import context, query_bool, query_int
 from mock_server.core.context import MockContext
+from mock_server.core.snapshot import take as take_snapshot
 from mock_server.support.bundle import Bundle, public_settings, write_bundle
 from mock_server.support.har import build_har
 from mock_server.support.redact import redactor_for
@@ -79,7 +80,7 @@ async def bundle(request: Request) -> Response:
     """``GET /_mock/bundle``: the reproduction bundle of this mock (zip), redacted unless ``redact=false``.
 
     The mock alone judges nothing: the bundle holds no ``report.json`` (``conformance run --bundle``
-    adds one). Nor a ``snapshot.json`` yet: see the manifest's ``left_out``."""
+    adds one). Its ``snapshot.json`` is the state at export (``GET /_mock/snapshot``), redacted too."""
     ctx = context(request)
     redact = query_bool(request, "redact") is not False
     story = story_of(ctx)
@@ -93,11 +94,11 @@ async def bundle(request: Request) -> Response:
         "not_recorded": story.skipped,
         "left_out": {
             "report.json": "the mock alone does not judge; conformance run --bundle writes one with the verdicts",
-            "snapshot.json": "the state snapshot (GET /_mock/snapshot) is not in this build yet",
         },
+        "snapshot": "the state when the bundle was exported (where the story led), not at the story's start",
     }
     data = write_bundle(
-        Bundle(manifest, scenario=story.scenario(), har=har_document(ctx, redact=redact)),
+        Bundle(manifest, scenario=story.scenario(), har=har_document(ctx, redact=redact), snapshot=take_snapshot(ctx)),
         redactor_for(ctx, enabled=redact),
     )
     headers = {"Content-Disposition": 'attachment; filename="askara-mock-bundle.zip"'}

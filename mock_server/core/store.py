@@ -241,6 +241,10 @@ class Table:
     def values(self) -> list[Record]:
         return list(self._rows.values())
 
+    def items(self) -> list[tuple[str, Record]]:
+        """(key, record) pairs in insertion order (a snapshot keeps the keys)."""
+        return list(self._rows.items())
+
     def load(self, rows: list[tuple[str, Record]]) -> None:
         for key, record in rows:
             self._rows[key] = record

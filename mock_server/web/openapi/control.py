@@ -24,6 +24,11 @@ def control_paths() -> dict[str, Any]:
         return operation
 
     uuid_path = [parameter("uuid", "path", UUID)]
+    snapshot_read = ctl("The whole state as one versioned snapshot document")
+    snapshot_read["responses"]["200"]["content"]["application/json"]["schema"] = ref("snapshot")
+    snapshot_load = ctl("Load a snapshot: checked whole first (400 naming each broken rule), no webhook fires, "
+                        "pending retries keep their times", "snapshot")
+    snapshot_load["requestBody"]["required"] = True
     return {
         "/_mock/credentials": {"get": ctl("Client credentials and a fresh refresh token",
                                           parameters=[parameter("scope")]),
@@ -51,6 +56,11 @@ def control_paths() -> dict[str, Any]:
                                           parameters=[parameter("all", schema={"enum": ["true", "false", "1", "0"]})])},
         "/_mock/device/approve": {"post": ctl("Approve a device-flow user code", "control-device-approve")},
         "/_mock/reset": {"post": ctl("Back to the seeded state")},
+        "/_mock/snapshot": {"get": snapshot_read, "post": snapshot_load},
+        "/_mock/settle": {"post": ctl("Wait until every due delivery was attempted and answered (409 naming what is "
+                                      "still pending when the timeout runs out)", parameters=[
+            parameter("advance", schema={"enum": ["true", "false", "1", "0"]}),
+            parameter("timeout", schema={"type": "number", "exclusiveMinimum": 0, "maximum": 600})])},
         "/_mock/faults": {"get": ctl("Active faults"), "post": ctl("Inject a fault", "fault", "201"),
                           "delete": ctl("Remove every fault")},
         "/_mock/faults/kinds": {"get": ctl("Every fault kind this mock knows")},
