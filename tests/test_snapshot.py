@@ -32,6 +32,7 @@ from mock_server.cli import main
 from mock_server.cli.snapshot import write_atomically
 from mock_server.core import snapshot as fmt
 from mock_server.serving import free_port, serve_in_thread
+from mock_server.support.bundle import read_bundle
 
 
 def mock(**overrides: Any) -> TestClient:
@@ -307,3 +308,22 @@ def test_serve_load_refuses_a_bad_file_before_starting(tmp_path: Path) -> None:
     file.write_text(json.dumps({"format": fmt.FORMAT, "version": 3}))
     result = CliRunner().invoke(main, ["serve", "--load", str(file), "--port", str(free_port())])
     assert result.exit_code == 2 and "version 3" in result.output, result.output
+
+
+def test_the_bundle_holds_a_redacted_snapshot_that_still_loads() -> None:
+    with mock() as client:
+        client.post("/_mock/documents", json={"validate": True})
+        for _ in range(2):
+            client.get("/_mock/credentials")  # two refresh tokens: masked, their keys would collide
+        raw = client.get("/_mock/snapshot").json()
+        bundle = read_bundle(client.get("/_mock/bundle").content)
+        kept = read_bundle(client.get("/_mock/bundle", params={"redact": "false"}).content)
+    assert "snapshot.json" in bundle.manifest["members"]
+    assert "snapshot.json" not in bundle.manifest["left_out"]
+    assert kept.snapshot == raw
+    shared = bundle.snapshot
+    assert shared["tables"]["refresh_tokens"]["rows"] == [] and raw["tables"]["refresh_tokens"]["rows"]
+    assert "Given-1" in json.dumps(shared)
+    with mock() as fresh:
+        assert fresh.post("/_mock/snapshot", json=shared).status_code == 200
+        assert fresh.get("/_mock/snapshot").json() == shared

@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Route
 
 from mock_server.control.common import context, query_bool, query_int
 from mock_server.core.context import MockContext
+from mock_server.core.snapshot import shareable
 from mock_server.core.snapshot import take as take_snapshot
 from mock_server.support.bundle import Bundle, public_settings, write_bundle
 from mock_server.support.har import build_har
@@ -84,6 +85,7 @@ async def bundle(request: Request) -> Response:
     ctx = context(request)
     redact = query_bool(request, "redact") is not False
     story = story_of(ctx)
+    snapshot = shareable(take_snapshot(ctx)) if redact else take_snapshot(ctx)
     manifest = {
         "tool": "askara-mock",
         "version": tool_version(),
@@ -95,10 +97,12 @@ async def bundle(request: Request) -> Response:
         "left_out": {
             "report.json": "the mock alone does not judge; conformance run --bundle writes one with the verdicts",
         },
-        "snapshot": "the state when the bundle was exported (where the story led), not at the story's start",
+        "snapshot": "the state when the bundle was exported (where the story led), not at the story's start; "
+        + ("redacted: codes and refresh tokens left out, it loads and the integration signs in again" if redact
+           else "NOT redacted"),
     }
     data = write_bundle(
-        Bundle(manifest, scenario=story.scenario(), har=har_document(ctx, redact=redact), snapshot=take_snapshot(ctx)),
+        Bundle(manifest, scenario=story.scenario(), har=har_document(ctx, redact=redact), snapshot=snapshot),
         redactor_for(ctx, enabled=redact),
     )
     headers = {"Content-Disposition": 'attachment; filename="askara-mock-bundle.zip"'}
