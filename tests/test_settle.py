@@ -57,8 +57,7 @@ def test_the_timeout_answers_409_naming_what_is_still_pending() -> None:
         answer = client.post("/_mock/settle", params={"timeout": "0.2"})
         assert answer.status_code == 409, answer.text
         assert answer.headers["content-type"].startswith("application/problem+json")
-        delivery = client.get("/_mock/deliveries").json()
-        delivery = (delivery["items"] if isinstance(delivery, dict) else delivery)[0]
+        delivery = client.get("/_mock/deliveries").json()["items"][0]
         violations = answer.json()["violations"]
         assert [(v["propertyPath"], v["code"]) for v in violations] == [(f"deliveries.{delivery['id']}", "settled")]
         assert delivery["id"] in answer.json()["detail"]

@@ -97,13 +97,9 @@ def test_loading_arms_the_pending_retries_at_their_recorded_times_and_fires_noth
             fresh.post("/_mock/clock/advance", json={"seconds": 0.5, "wait": True})
             assert fresh.post("/_mock/settle").status_code == 200
             assert len(rx.requests) == sent + 1  # the one pending retry, once
-            attempts = fresh.get("/_mock/deliveries").json()
-            retried = [a for d in _items(attempts) for a in d["attempts"] if a["scheduled_at"] == retry_at]
+            attempts = fresh.get("/_mock/deliveries").json()["items"]
+            retried = [a for d in attempts for a in d["attempts"] if a["scheduled_at"] == retry_at]
             assert len(retried) == 1
-
-
-def _items(listing: Any) -> list[dict[str, Any]]:
-    return listing["items"] if isinstance(listing, dict) else listing
 
 
 def _broken(saved: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
@@ -198,7 +194,7 @@ def _act(client: TestClient, action: str) -> None:
     elif action == "fault":
         client.post("/_mock/faults", json={"kind": "duplicate"})
     else:
-        verified = [d for d in client.get("/_mock/documents").json() if d.get("state") == "verified"]
+        verified = client.get("/_mock/documents", params={"state": "verified"}).json()["items"]
         if verified:
             client.post(f"/_mock/documents/{verified[0]['uuid']}/synchronize")
 

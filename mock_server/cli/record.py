@@ -22,7 +22,7 @@ from mock_server.support.story import Story
 
 
 def reported_documents(client: ControlClient) -> set[str]:
-    return {str(r.get("document_uuid")) for r in client.get("/_mock/status-reports") or [] if isinstance(r, dict)}
+    return {str(r.get("document_uuid")) for r in client.items("/_mock/status-reports") if isinstance(r, dict)}
 
 
 def write(story: Story, path: Path) -> None:

@@ -16,7 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from mock_server.control.common import context, query_bool, query_int
+from mock_server.control.common import context, query_bool
+from mock_server.control.paging import by_id, page, since_of
 from mock_server.core.context import MockContext
 from mock_server.core.snapshot import shareable
 from mock_server.core.snapshot import take as take_snapshot
@@ -60,11 +61,7 @@ async def har(request: Request) -> Response:
 
 async def actions(request: Request) -> Response:
     """The control actions taken, oldest first: ``{items, last_id, dropped}``; ``since=ID`` pages on."""
-    ctx = context(request)
-    since = query_int(request, "since", minimum=0)
-    items = [a for a in ctx.store.actions if since is None or a["id"] > since]
-    last_id = items[-1]["id"] if items else (since if since is not None else 0)
-    return json_response({"items": items, "last_id": last_id, "dropped": ctx.store.actions.dropped})
+    return json_response(page(context(request).store.actions, since_of(request), cursor=by_id)[0])
 
 
 def story_of(ctx: MockContext) -> Story:

@@ -159,6 +159,9 @@ class Table:
         self.version = 0
         """Bumped by every write; a cache keyed on it is stale as soon as anything in the table changed."""
         self._stamps: dict[str, int] = {}
+        self.inserted = 0
+        """Records ever inserted (never goes back, not even on ``clear``): the listings' cursor."""
+        self._order: dict[str, int] = {}
         self._views: OrderedDict[Hashable, View] = OrderedDict()
 
     def __len__(self) -> int:
@@ -179,6 +182,15 @@ class Table:
         if record is None:
             raise NotFound(f'{what or self.name.rstrip("s").capitalize()} "{key}" not found.')
         return record
+
+    def order(self, key: str) -> int:
+        """The insertion number of ``key`` (0 if absent): a new key gets the next one, a rewrite keeps its own."""
+        return self._order.get(key, 0)
+
+    def _number(self, key: str) -> None:
+        if key not in self._order:
+            self.inserted += 1
+            self._order[key] = self.inserted
 
     def stamp(self, key: str) -> int:
         """The table version of the last write of ``key`` (0 if absent): changes whenever the record did."""
@@ -204,6 +216,7 @@ class Table:
 
     def put(self, key: str, record: Record) -> Record:
         self._rows[key] = record
+        self._number(key)
         self._touch(key)
         for view in self._views.values():
             view.update(key, record)
@@ -225,6 +238,7 @@ class Table:
         if record is not None:
             self.version += 1
             self._stamps.pop(key, None)
+            self._order.pop(key, None)
             for view in self._views.values():
                 view.remove(key)
             self._backend.delete(self.name, key)
@@ -233,6 +247,7 @@ class Table:
     def clear(self) -> None:
         self._rows.clear()
         self._stamps.clear()
+        self._order.clear()
         for view in self._views.values():
             view.clear()
         self.version += 1
@@ -248,6 +263,7 @@ class Table:
     def load(self, rows: list[tuple[str, Record]]) -> None:
         for key, record in rows:
             self._rows[key] = record
+            self._number(key)
             self._touch(key)
             for view in self._views.values():
                 view.update(key, record)

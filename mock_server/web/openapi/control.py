@@ -24,6 +24,7 @@ def control_paths() -> dict[str, Any]:
         return operation
 
     uuid_path = [parameter("uuid", "path", UUID)]
+    since = parameter("since", schema={"type": "integer", "minimum": 0})
     snapshot_read = ctl("The whole state as one versioned snapshot document")
     snapshot_read["responses"]["200"]["content"]["application/json"]["schema"] = ref("snapshot")
     snapshot_load = ctl("Load a snapshot: checked whole first (400 naming each broken rule), no webhook fires, "
@@ -36,22 +37,24 @@ def control_paths() -> dict[str, Any]:
                                            "control-credentials")},
         "/_mock/clock": {"get": ctl("The mock clock")},
         "/_mock/clock/advance": {"post": ctl("Move the mock clock forward", "clock-advance")},
-        "/_mock/documents": {"get": ctl("Every document, drafts and internal sync state included"),
+        "/_mock/documents": {"get": ctl("Every document, drafts and internal sync state included", parameters=[
+            since, parameter("state", schema={"enum": ["draft", "verified"]}),
+            parameter("synchronized", schema={"enum": ["true", "false", "1", "0"]})]),
                              "post": ctl("Create a document (validate: true fires new_document)",
                                          "control-document", "201")},
         "/_mock/documents/{uuid}": {"get": ctl("One document record", parameters=uuid_path)},
         "/_mock/documents/{uuid}/validate": {"post": ctl("Validate: fires new_document", parameters=uuid_path)},
         "/_mock/documents/{uuid}/synchronize": {"post": ctl("Synchronize button: fires document_synchronize",
                                                             parameters=uuid_path)},
-        "/_mock/notes": {"get": ctl("Every note"),
+        "/_mock/notes": {"get": ctl("Every note", parameters=[since]),
                          "post": ctl("Generate a note: fires new_note", "control-note", "201")},
         "/_mock/status-reports": {"get": ctl("Status reports received",
-                                             parameters=[parameter("document", schema=UUID)])},
+                                             parameters=[since, parameter("document", schema=UUID)])},
         "/_mock/journal": {"get": ctl("Requests answered", parameters=[
-            parameter("since", schema={"type": "integer", "minimum": 0}), parameter("kind"), parameter("path"),
+            since, parameter("kind"), parameter("path"),
             parameter("limit", schema={"type": "integer", "minimum": 1})])},
-        "/_mock/events": {"get": ctl("Events emitted", parameters=[parameter("action"), parameter("id")])},
-        "/_mock/webhooks": {"get": ctl("Every webhook record, with the warnings its URL deserves")},
+        "/_mock/events": {"get": ctl("Events emitted", parameters=[since, parameter("action"), parameter("id")])},
+        "/_mock/webhooks": {"get": ctl("Every webhook record, with the warnings its URL deserves", parameters=[since])},
         "/_mock/assumptions": {"get": ctl("Assumptions about Askara the answers rested on, with counts",
                                           parameters=[parameter("all", schema={"enum": ["true", "false", "1", "0"]})])},
         "/_mock/device/approve": {"post": ctl("Approve a device-flow user code", "control-device-approve")},
@@ -66,8 +69,11 @@ def control_paths() -> dict[str, Any]:
         "/_mock/faults/kinds": {"get": ctl("Every fault kind this mock knows")},
         "/_mock/faults/{fault_id}": {"delete": ctl("Remove one fault", status="204",
                                                    parameters=[parameter("fault_id", "path")])},
-        "/_mock/deliveries": {"get": ctl("Webhook deliveries with every attempt")},
-        "/_mock/failures": {"get": ctl("The failure queue")},
+        "/_mock/deliveries": {"get": ctl("Webhook deliveries with every attempt", parameters=[
+            since, parameter("state", schema={"enum": ["pending", "delivered", "failed", "cancelled"]}),
+            parameter("webhook"), parameter("event"), parameter("created_since"),
+            parameter("limit", schema={"type": "integer", "minimum": 1, "maximum": 100_000})])},
+        "/_mock/failures": {"get": ctl("The failure queue", parameters=[since])},
         "/_mock/deliveries/{id}": {"get": ctl("One delivery with every attempt", parameters=[parameter("id", "path")])},
         "/_mock/deliveries/{id}/redeliver": {"post": ctl("Send a delivery again",
                                                          parameters=[parameter("id", "path")])},
