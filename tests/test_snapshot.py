@@ -291,9 +291,13 @@ def test_serve_save_on_exit_then_load(tmp_path: Path) -> None:
         first.wait(30)
     assert file.exists(), log.read_text()
     assert json.loads(file.read_text()) == expected
-    second, url = _serve(log, "--load", str(file))
+    hook = "http://127.0.0.1:9/hook"
+    second, url = _serve(log, "--load", str(file), "--webhook-url", hook)
     try:
-        assert httpx.get(f"{url}/_mock/snapshot").json() == expected
+        loaded = httpx.get(f"{url}/_mock/snapshot").json()
+        assert [r["url"] for _, r in loaded["tables"]["webhooks"]["rows"]] == [hook]  # registered at start, after
+        loaded["tables"]["webhooks"] = expected["tables"]["webhooks"]
+        assert loaded == expected
     finally:
         second.kill()
         second.wait(30)

@@ -11,6 +11,7 @@ import click
 import orjson
 import uvicorn
 
+from mock_server.api.webhooks import register_start_webhooks
 from mock_server.app import create_app
 from mock_server.cli import banner
 from mock_server.cli.snapshot import read_snapshot_file, write_atomically
@@ -219,12 +220,18 @@ def serve(
             raise
         context = app.state.mock
         if loaded is not None:  # after the sender's start-up hook, so the loaded retries are armed once
-            context.startup_hooks.append(functools.partial(state_snapshot.load, context, loaded))
+            context.startup_hooks.append(functools.partial(_start_from, context, loaded))
         if save_path:  # the last shutdown hook: a clean stop (uvicorn re-raises the signal once it has stopped)
             context.shutdown_hooks.append(functools.partial(_save_on_exit, context, save_path))
         banner.show(settings, context, as_json=as_json, tls=tls_paths)
         tune_gc()
         uvicorn.Server(uvicorn_config(app, settings, tls_paths)).run(sockets=sockets)
+
+
+async def _start_from(context: MockContext, loaded: dict[str, Any]) -> None:
+    """The snapshot in place, then the ``--webhook-url`` webhooks it lacks (they are registered "at start")."""
+    await state_snapshot.load(context, loaded)
+    register_start_webhooks(context)
 
 
 async def _save_on_exit(context: MockContext, path: str) -> None:

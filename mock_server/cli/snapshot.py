@@ -66,7 +66,7 @@ def save(output: str, mock_url: str, as_json: bool) -> None:
     doc = ControlClient(mock_url).get("/_mock/snapshot")
     write_atomically(output, json.dumps(doc, ensure_ascii=False).encode())
     if as_json:
-        print_json({"written": output, **{k: v for k, v in describe(doc)}})
+        print_json({"written": output, **dict(describe(doc))})
     else:
         print_pairs(f"wrote {output}", describe(doc))
 

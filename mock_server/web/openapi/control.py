@@ -30,6 +30,13 @@ def control_paths() -> dict[str, Any]:
     snapshot_load = ctl("Load a snapshot: checked whole first (400 naming each broken rule), no webhook fires, "
                         "pending retries keep their times", "snapshot")
     snapshot_load["requestBody"]["required"] = True
+    settle = ctl("Wait until every due delivery was attempted and answered (409 naming what is still pending when "
+                 "the timeout runs out)", parameters=[
+                     parameter("advance", schema={"enum": ["true", "false", "1", "0"]}),
+                     parameter("timeout", schema={"type": "number", "exclusiveMinimum": 0, "maximum": 600})])
+    problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    settle["responses"]["409"] = {"description": "Not settled in time: violations name each delivery still pending",
+                                  "content": {"application/problem+json": problem}}
     return {
         "/_mock/credentials": {"get": ctl("Client credentials and a fresh refresh token",
                                           parameters=[parameter("scope")]),
@@ -60,10 +67,7 @@ def control_paths() -> dict[str, Any]:
         "/_mock/device/approve": {"post": ctl("Approve a device-flow user code", "control-device-approve")},
         "/_mock/reset": {"post": ctl("Back to the seeded state")},
         "/_mock/snapshot": {"get": snapshot_read, "post": snapshot_load},
-        "/_mock/settle": {"post": ctl("Wait until every due delivery was attempted and answered (409 naming what is "
-                                      "still pending when the timeout runs out)", parameters=[
-            parameter("advance", schema={"enum": ["true", "false", "1", "0"]}),
-            parameter("timeout", schema={"type": "number", "exclusiveMinimum": 0, "maximum": 600})])},
+        "/_mock/settle": {"post": settle},
         "/_mock/faults": {"get": ctl("Active faults"), "post": ctl("Inject a fault", "fault", "201"),
                           "delete": ctl("Remove every fault")},
         "/_mock/faults/kinds": {"get": ctl("Every fault kind this mock knows")},
