@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import httpx
 import pytest
+from click.testing import CliRunner
 from conftest import make_settings
 from starlette.testclient import TestClient
 from test_sender_durability import receiver_thread
 
 from mock_server import create_app
+from mock_server.cli import main
+from mock_server.serving import free_port, serve_in_thread
 
 
 def mock(url: str, **overrides: Any) -> TestClient:
@@ -70,3 +75,18 @@ def test_a_bad_timeout_is_refused_naming_it(raw: str) -> None:
         answer = client.post("/_mock/settle", params={"timeout": raw})
     assert answer.status_code == 400
     assert answer.json()["violations"][0]["propertyPath"] == "timeout"
+
+
+@pytest.mark.e2e
+def test_the_settle_command_drives_every_retry_and_reports_what_is_left() -> None:
+    dead = f"http://127.0.0.1:{free_port()}/hook"
+    with serve_in_thread(make_settings(webhook_urls=(dead,))) as running:
+        httpx.post(f"{running.url}/_mock/documents", json={"validate": True})
+        plain = CliRunner().invoke(main, ["settle", "--mock-url", running.url])
+        assert plain.exit_code == 0, plain.output
+        assert "Still pending" in plain.output
+        advanced = CliRunner().invoke(main, ["settle", "--advance", "--json", "--mock-url", running.url])
+        assert advanced.exit_code == 0, advanced.output
+        body = json.loads(advanced.output)
+        assert [(d["state"], d["attempts"]) for d in body["waited_for"]] == [("failed", 4)]
+        assert CliRunner().invoke(main, ["settle", "--timeout", "0", "--mock-url", running.url]).exit_code == 2

@@ -97,11 +97,6 @@ class ControlClient:
     def get(self, path: str, **params: Any) -> Any:
         return self.call("GET", path, params={k: v for k, v in params.items() if v is not None} or None)
 
-    def items(self, path: str, **params: Any) -> list[Any]:
-        """The records of a ``/_mock`` listing (its page's ``items``)."""
-        page = self.get(path, **params)
-        return list(page.get("items") or []) if isinstance(page, dict) else []
-
     def post(self, path: str, body: Any = None) -> Any:
         return self.call("POST", path, body=body)
 
