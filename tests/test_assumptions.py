@@ -234,14 +234,14 @@ def test_a_flagged_url_is_accepted_with_a_warning_header_and_shown_on_the_record
     assert created.headers[WARNING_HEADER].startswith("plain-http: ")
     uuid = created.json()["uuid"]
     assert WARNING_HEADER not in client.get(f"/webhooks/{uuid}", headers=org).headers  # only what stored it
-    record = next(w for w in client.get("/_mock/webhooks").json() if w["uuid"] == uuid)
+    record = next(w for w in client.get("/_mock/webhooks").json()["items"] if w["uuid"] == uuid)
     assert record["warnings"] and record["warnings"][0].startswith("plain-http: ")
     fixed = client.patch(
         f"/webhooks/{uuid}", json={"url": "https://hooks.example.org/a"},
         headers={**org, "Content-Type": "application/merge-patch+json"},
     )  # fmt: skip
     assert fixed.status_code == 200 and WARNING_HEADER not in fixed.headers
-    assert next(w for w in client.get("/_mock/webhooks").json() if w["uuid"] == uuid)["warnings"] == []
+    assert next(w for w in client.get("/_mock/webhooks").json()["items"] if w["uuid"] == uuid)["warnings"] == []
     again = client.put(f"/webhooks/{uuid}", json={"url": "http://hooks.example.org/b", "events": EVENTS}, headers=org)
     assert again.status_code == 200 and again.headers[WARNING_HEADER].startswith("plain-http: ")
     assert "warnings" not in again.json()  # never in the public body: Askara has no such field

@@ -40,7 +40,7 @@ def test_the_mock_serves_the_public_api(askara_mock, askara_mock_client):
 @pytest.mark.askara_mock(seed=42, seed_documents=3)
 def test_the_marker_sets_the_mocks_settings(askara_mock, askara_mock_client):
     assert askara_mock.settings.seed == 42
-    assert len(askara_mock_client.get("/_mock/documents")) == 3
+    assert len(askara_mock_client.list_of("/_mock/documents")) == 3
     created = askara_mock_client.post("/_mock/documents", {{"validate": True}})
     assert created["document"]["state"] == "verified"
 

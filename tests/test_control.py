@@ -107,7 +107,7 @@ def test_synchronize_cooldown_on_the_mock_clock(client: TestClient) -> None:
     assert limited.headers["content-type"].startswith("application/problem+json")
     client.post("/_mock/clock/advance", json={"seconds": 20})
     assert client.post(path).status_code == 200
-    actions = [e["payload"]["action"] for e in client.get("/_mock/events", params={"id": doc["uuid"]}).json()]
+    actions = [e["payload"]["action"] for e in client.get("/_mock/events", params={"id": doc["uuid"]}).json()["items"]]
     assert actions == ["new_document", "document_synchronize", "document_synchronize"]
 
 
@@ -120,7 +120,8 @@ def test_create_note_fires_new_note(client: TestClient) -> None:
     assert payload["action"] == "new_note"
     assert payload["resource_type"] == "note"
     assert validate("webhook-event", {"events": [payload], "meta": {"webhook_id": str(uuid.uuid4())}}) == []
-    assert client.get("/_mock/events", params={"action": "new_note"}).json()[-1]["payload"]["id"] == payload["id"]
+    notes = client.get("/_mock/events", params={"action": "new_note"}).json()["items"]
+    assert notes[-1]["payload"]["id"] == payload["id"]
 
 
 def test_clock_advance_and_read(client: TestClient) -> None:
@@ -140,8 +141,9 @@ def test_status_reports_filter(client: TestClient) -> None:
     a, b = "0b3c4d5e-0000-4000-8000-00000000000a", "0b3c4d5e-0000-4000-8000-00000000000b"
     for index, doc in enumerate((a, b, a)):
         store.put(str(index), {"id": str(index), "document_uuid": doc, "success": True})
-    assert [r["id"] for r in client.get("/_mock/status-reports").json()] == ["0", "1", "2"]
-    assert [r["id"] for r in client.get("/_mock/status-reports", params={"document": a.upper()}).json()] == ["0", "2"]
+    assert [r["id"] for r in client.get("/_mock/status-reports").json()["items"]] == ["0", "1", "2"]
+    of_a = client.get("/_mock/status-reports", params={"document": a.upper()}).json()["items"]
+    assert [r["id"] for r in of_a] == ["0", "2"]
     for bad in ("", "a"):
         refused = client.get("/_mock/status-reports", params={"document": bad})
         assert refused.status_code == 400 and refused.json()["violations"][0]["propertyPath"] == "document"
@@ -185,10 +187,10 @@ def test_journal_reports_dropped_entries(app_client) -> None:  # type: ignore[no
 
 def test_documents_listing_shows_drafts_and_internal_state(client: TestClient) -> None:
     doc = draft(client)["document"]
-    records = client.get("/_mock/documents").json()
+    records = client.get("/_mock/documents").json()["items"]
     assert doc["uuid"] in [d["uuid"] for d in records]
     assert all("_last_sync_request" in d for d in records)
-    drafts = client.get("/_mock/documents", params={"state": "draft"}).json()
+    drafts = client.get("/_mock/documents", params={"state": "draft"}).json()["items"]
     assert {d["state"] for d in drafts} == {"draft"}
     assert client.get(f"/_mock/documents/{doc['uuid']}").json()["state"] == "draft"
     assert client.get("/_mock/documents", params={"synchronized": "maybe"}).status_code == 400
@@ -272,6 +274,6 @@ def test_events_and_status_reports_are_bounded_and_say_what_they_dropped(app_cli
     for _ in range(5):
         assert client.post("/_mock/notes").status_code == 201
     answer = client.get("/_mock/events")
-    assert len(answer.json()) == 3
+    assert len(answer.json()["items"]) == 3 and answer.json()["dropped"] == 2
     assert answer.headers["X-Askara-Mock-Dropped"] == "2"
     assert client.get("/_mock/status-reports").headers["X-Askara-Mock-Dropped"] == "0"

@@ -214,7 +214,7 @@ def _wait_for(what: str, probe: Callable[[], Any], ref: Reference) -> Any:
 
 def _reports(mock: RunningMock, document: str | None = None) -> list[dict[str, Any]]:
     params = {"document": document} if document else {}
-    return httpx.get(f"{mock.url}/_mock/status-reports", params=params, trust_env=False).json()
+    return httpx.get(f"{mock.url}/_mock/status-reports", params=params, trust_env=False).json()["items"]
 
 
 def test_webhook_mode_imports_and_confirms(

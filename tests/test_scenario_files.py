@@ -77,11 +77,11 @@ def created_story(seed: int, scenario: str, tmp_path: Path) -> tuple[list[dict[s
                     "synchronized": d["synchronized"],
                     "patient": d["patient"],
                 }
-                for d in client.get("/_mock/documents")
+                for d in client.list_of("/_mock/documents")
             ]
             notes = [
                 {"uuid": n["uuid"], "type": n["type"], "content": n["content"], "patient": n["patient"]}
-                for n in client.get("/_mock/notes")
+                for n in client.list_of("/_mock/notes")
             ]
         finally:
             client.close()

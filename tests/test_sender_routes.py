@@ -46,7 +46,7 @@ def test_a_note_event_goes_through_the_app_and_shows_in_the_log(client: TestClie
     assert delivery["webhook_id"] == hook["uuid"] and delivery["state"] == "delivered"
     assert delivery["resource_ids"] == [created.json()["note"]["uuid"]]
     assert client.get(f"/_mock/deliveries/{delivery['id']}").json() == delivery
-    assert client.get("/_mock/failures").json() == {"items": [], "total": 0, "dropped": 0}
+    assert client.get("/_mock/failures").json() == {"items": [], "last_id": 0, "total": 0, "dropped": 0}
 
 
 def test_failures_redeliver_and_filters(client: TestClient, receiver: ScriptedReceiver) -> None:
@@ -67,7 +67,7 @@ def test_failures_redeliver_and_filters(client: TestClient, receiver: ScriptedRe
     assert client.get("/_mock/deliveries", params={"state": "failed"}).json()["total"] == 1
     limited = client.get("/_mock/deliveries", params={"limit": 1}).json()
     assert len(limited["items"]) == 1 and limited["total"] == 2
-    later = client.get("/_mock/deliveries", params={"since": ctx.clock.now() + 1}).json()
+    later = client.get("/_mock/deliveries", params={"created_since": ctx.clock.now() + 1}).json()
     assert later["total"] == 0
 
     bad["url"] = receiver.url("/ok")
@@ -82,7 +82,8 @@ def test_failures_redeliver_and_filters(client: TestClient, receiver: ScriptedRe
 @pytest.mark.parametrize(
     ("query", "field"),
     [({"state": "lost"}, "state"), ({"limit": "0"}, "limit"), ({"limit": "x"}, "limit"),
-     ({"since": "yesterday"}, "since"), ({"colour": "red"}, "colour")],
+     ({"since": "yesterday"}, "since"), ({"since": "1.5"}, "since"), ({"created_since": "yesterday"}, "created_since"),
+     ({"colour": "red"}, "colour")],
 )
 def test_bad_filters_are_400_naming_the_parameter(client: TestClient, query: dict, field: str) -> None:
     response = client.get("/_mock/deliveries", params=query)
@@ -120,4 +121,4 @@ def test_reset_empties_the_log_and_stops_retries(client: TestClient, receiver: S
     assert not [key for _, key in ctx.timers.pending() if key and key.startswith("delivery:")]
     advance(client, 60)
     assert len(receiver.requests) == 1
-    assert client.get("/_mock/deliveries").json() == {"items": [], "total": 0, "dropped": 0}
+    assert client.get("/_mock/deliveries").json() == {"items": [], "last_id": 0, "total": 0, "dropped": 0}

@@ -70,7 +70,7 @@ def here(command: str, mock_url: str) -> str:
 
 def newest_verified(client: ControlClient, count: int) -> list[str]:
     """The ``count`` most recently validated documents, newest first (for ``document_synchronize``)."""
-    documents = client.get("/_mock/documents", state="verified") or []
+    documents = items_of(client.get("/_mock/documents", state="verified"))
     documents = [d for d in documents if d.get("state") == "verified"]
     documents.sort(key=lambda d: (d.get("validatedAt") or 0, d.get("createdAt") or ""), reverse=True)
     if not documents:
@@ -105,7 +105,7 @@ def parse_params(pairs: Sequence[str]) -> dict[str, Any]:
 
 
 def items_of(answer: Any) -> list[Any]:
-    """The records of a list answer: a plain array, or the sender's ``{items, total, dropped}``."""
+    """The records of a list answer: a ``/_mock`` page's ``items`` (a catalogue's plain array as it is)."""
     if isinstance(answer, dict):
         return list(answer.get("items") or [])
     return list(answer or [])
@@ -156,7 +156,7 @@ FAULT_COLUMNS: list[Column] = [
 
 def subscribers(client: ControlClient, event: str) -> list[dict[str, Any]]:
     """The active webhooks subscribed to ``event`` (the sender's own rule: any organization's)."""
-    hooks = client.get("/_mock/webhooks") or []
+    hooks = items_of(client.get("/_mock/webhooks"))
     return [w for w in hooks if isinstance(w, dict) and w.get("active") and event in (w.get("events") or [])]
 
 

@@ -27,6 +27,8 @@ COMMANDS = {
     "har": "mock_server.cli.transcript:har",
     "record": "mock_server.cli.record:record",
     "bundle": "mock_server.cli.bundle:bundle",
+    "snapshot": "mock_server.cli.snapshot:snapshot",
+    "settle": "mock_server.cli.settle:settle",
 }
 """Command name -> ``module:attribute``; imported only when the command runs (or help lists it)."""
 

@@ -15,14 +15,14 @@ from pathlib import Path
 import click
 import yaml
 
-from mock_server.cli.client import control_options
+from mock_server.cli.client import control_options, items_of
 from mock_server.cli.control_client import ControlClient
 from mock_server.cli.output import note, print_json
 from mock_server.support.story import Story
 
 
 def reported_documents(client: ControlClient) -> set[str]:
-    return {str(r.get("document_uuid")) for r in client.get("/_mock/status-reports") or [] if isinstance(r, dict)}
+    return {str(r.get("document_uuid")) for r in items_of(client.get("/_mock/status-reports")) if isinstance(r, dict)}
 
 
 def write(story: Story, path: Path) -> None:

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import click
+import orjson
 import uvicorn
 
+from mock_server.api.webhooks import register_start_webhooks
 from mock_server.app import create_app
 from mock_server.cli import banner
+from mock_server.cli.snapshot import read_snapshot_file, write_atomically
+from mock_server.control import snapshot as state_snapshot
 from mock_server.control.guard import with_control_token
-from mock_server.core.errors import ConfigError
+from mock_server.core import snapshot as snapshot_format
+from mock_server.core.context import MockContext
+from mock_server.core.errors import ConfigError, ProblemError
 from mock_server.core.settings import Settings
 from mock_server.core.vocabulary import CLOCK_MODES, REFRESH_REUSE_MODES, RETRY_COUNTS, RETRY_READINGS
 from mock_server.serving import bind_sockets, tls_files, tune_gc, uvicorn_config
@@ -71,6 +79,10 @@ from mock_server.serving import bind_sockets, tls_files, tune_gc, uvicorn_config
               "...) answer as unknown routes and invented fields are left out (see GET /_mock/assumptions?all=true).")
 @click.option("--state", "state_path", type=click.Path(dir_okay=False), default=None,
               help="Keep the whole state in this SQLite file; restart resumes pending retries.")
+@click.option("--load", "load_path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Start from this snapshot file (askara-mock snapshot save, GET /_mock/snapshot).")
+@click.option("--save-on-exit", "save_path", type=click.Path(dir_okay=False), default=None,
+              help="On a clean stop, write the state as a snapshot here (a failed save keeps the previous file).")
 @click.option("--journal-limit", default=10_000, show_default=True, type=int)
 @click.option("--delivery-limit", default=10_000, show_default=True, type=int)
 @click.option("--access-log/--no-access-log", default=False, show_default=True)
@@ -132,6 +144,8 @@ def serve(
     retry_count: str,
     documented_only: bool,
     state_path: str | None,
+    load_path: str | None,
+    save_path: str | None,
     journal_limit: int,
     delivery_limit: int,
     access_log: bool,
@@ -201,6 +215,7 @@ def serve(
         settings = with_control_token(settings)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
+    loaded = _checked_snapshot(load_path) if load_path else None
     try:
         settings, sockets = bind_sockets(settings)
     except OSError as exc:
@@ -215,6 +230,30 @@ def serve(
             if isinstance(exc, ConfigError | ValueError | OSError):
                 raise click.UsageError(str(exc)) from None
             raise
-        banner.show(settings, app.state.mock, as_json=as_json, tls=tls_paths)
+        context = app.state.mock
+        if loaded is not None:  # after the sender's start-up hook, so the loaded retries are armed once
+            context.startup_hooks.append(functools.partial(_start_from, context, loaded))
+        if save_path:  # the last shutdown hook: a clean stop (uvicorn re-raises the signal once it has stopped)
+            context.shutdown_hooks.append(functools.partial(_save_on_exit, context, save_path))
+        banner.show(settings, context, as_json=as_json, tls=tls_paths)
         tune_gc()
         uvicorn.Server(uvicorn_config(app, settings, tls_paths)).run(sockets=sockets)
+
+
+async def _start_from(context: MockContext, loaded: dict[str, Any]) -> None:
+    """The snapshot in place, then the ``--webhook-url`` webhooks it lacks (they are registered "at start")."""
+    await state_snapshot.load(context, loaded)
+    register_start_webhooks(context)
+
+
+async def _save_on_exit(context: MockContext, path: str) -> None:
+    write_atomically(path, orjson.dumps(snapshot_format.take(context)))
+
+
+def _checked_snapshot(path: str) -> dict[str, Any]:
+    """The snapshot in ``path``, checked whole before the mock starts: a bad one is a usage error naming the rule."""
+    try:
+        return state_snapshot.checked(read_snapshot_file(path))
+    except ProblemError as exc:
+        rules = "".join(f"\n  - {v.property_path or '(document)'}: {v.message}" for v in exc.violations[:10])
+        raise click.UsageError(f"{path}: {exc.detail}{rules}") from None

@@ -10,6 +10,8 @@ ones get the same problem documents as the public API.
 * :mod:`.deliveries`: the sender's deliveries, failure queue, redelivery and hand-made sends.
 * :mod:`.assumptions`: which of the mock's guesses about Askara answers rested on.
 * :mod:`.transcript`: the HAR transcript and the control-action feed (:mod:`.feed` keeps it).
+* :mod:`.snapshot`: the whole state as one document, and loading one.
+* :mod:`.settle`: wait until every due delivery was attempted (and, asked, drive the clock to each retry).
 * :mod:`.ui`: the web page at ``/_mock/ui``.
 """
 
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from mock_server.control import actions, assumptions, deliveries, faults, transcript, ui, views
+from mock_server.control import actions, assumptions, deliveries, faults, settle, snapshot, transcript, ui, views
 
 
 def routes() -> list[BaseRoute]:
@@ -28,5 +30,7 @@ def routes() -> list[BaseRoute]:
         *deliveries.routes(),
         *assumptions.routes(),
         *transcript.routes(),
+        *snapshot.routes(),
+        *settle.routes(),
         *ui.routes(),
     ]

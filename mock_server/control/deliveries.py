@@ -1,8 +1,9 @@
 """Control routes of the sender: the delivery log, the failure queue, redelivery.
 
-Records are served as stored (see ARCHITECTURE.md). Lists answer ``{items, total, dropped}``:
-``total`` counts what matched before ``limit``; ``dropped`` how many old deliveries the bounded
-log has evicted (pending and failed ones never are).
+Records are served as stored (see ARCHITECTURE.md). Lists answer the page of :mod:`.paging`
+(``{items, last_id, dropped}``, ``since=ID`` for what was added after ``last_id``) plus ``total``,
+what matched before ``limit``; ``dropped`` counts the old deliveries the bounded log has evicted
+(pending and failed ones never are). ``created_since`` keeps those created at or after a time.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from mock_server.control.paging import page, since_of
 from mock_server.core.errors import BadRequest, Violation
 from mock_server.core.store import Record
 from mock_server.sender.dispatch import WebhookSender
 from mock_server.web.http import json_response, read_json
 
 STATES = ("pending", "delivered", "failed", "cancelled")
-FILTERS = ("state", "webhook", "event", "since", "limit")
+FILTERS = ("state", "webhook", "event", "since", "created_since", "limit")
 
 
 def _sender(request: Request) -> WebhookSender:
@@ -31,7 +33,7 @@ def _bad(name: str, message: str, code: str) -> BadRequest:
     return BadRequest(f"{name}: {message}", violations=[Violation(name, message, code)])
 
 
-def _since(raw: str) -> float:
+def _created_since(raw: str) -> float:
     try:
         return float(raw)
     except ValueError:
@@ -39,7 +41,7 @@ def _since(raw: str) -> float:
     try:
         return datetime.fromisoformat(raw.replace("Z", "+00:00")).timestamp()
     except ValueError:
-        raise _bad("since", f"This value should be epoch seconds or an ISO 8601 date-time; got {raw!r:.60}.",
+        raise _bad("created_since", f"This value should be epoch seconds or an ISO 8601 date-time; got {raw!r:.60}.",
                    "datetime") from None
 
 
@@ -53,7 +55,7 @@ def _select(request: Request, *, state: str | None = None) -> Response:
     if state is not None and state not in STATES:
         raise _bad("state", f"The value {state!r:.40} is not a valid choice ({', '.join(STATES)}).", "choice")
     webhook, event = query.get("webhook"), query.get("event")
-    since = _since(query["since"]) if "since" in query else None
+    created = _created_since(query["created_since"]) if "created_since" in query else None
     limit = None
     if "limit" in query:
         raw = query["limit"]
@@ -66,13 +68,16 @@ def _select(request: Request, *, state: str | None = None) -> Response:
             (state is None or record["state"] == state)
             and (webhook is None or record["webhook_id"] == webhook)
             and (event is None or event in record["event_ids"] or event in record["resource_ids"])
-            and (since is None or record["created_at"] >= since)
+            and (created is None or record["created_at"] >= created)
         )
 
     table = request.app.state.mock.store.deliveries
-    items = [record for record in table if matches(record)]
-    total = len(items)
-    return json_response({"items": items[:limit] if limit else items, "total": total, "dropped": table.dropped})
+    since = since_of(request)
+    body, cut = page(table, since, matches, limit=limit)
+    total = len(body["items"])
+    if cut:
+        total = sum(1 for key, record in table.items() if table.order(key) > (since or 0) and matches(record))
+    return json_response({**body, "total": total})
 
 
 async def list_deliveries(request: Request) -> Response:

@@ -16,8 +16,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from mock_server.control.common import context, query_bool, query_int
+from mock_server.control.common import context, query_bool
+from mock_server.control.paging import by_id, page, since_of
 from mock_server.core.context import MockContext
+from mock_server.core.snapshot import shareable
+from mock_server.core.snapshot import take as take_snapshot
 from mock_server.support.bundle import Bundle, public_settings, write_bundle
 from mock_server.support.har import build_har
 from mock_server.support.redact import redactor_for
@@ -58,11 +61,7 @@ async def har(request: Request) -> Response:
 
 async def actions(request: Request) -> Response:
     """The control actions taken, oldest first: ``{items, last_id, dropped}``; ``since=ID`` pages on."""
-    ctx = context(request)
-    since = query_int(request, "since", minimum=0)
-    items = [a for a in ctx.store.actions if since is None or a["id"] > since]
-    last_id = items[-1]["id"] if items else (since if since is not None else 0)
-    return json_response({"items": items, "last_id": last_id, "dropped": ctx.store.actions.dropped})
+    return json_response(page(context(request).store.actions, since_of(request), cursor=by_id)[0])
 
 
 def story_of(ctx: MockContext) -> Story:
@@ -79,10 +78,11 @@ async def bundle(request: Request) -> Response:
     """``GET /_mock/bundle``: the reproduction bundle of this mock (zip), redacted unless ``redact=false``.
 
     The mock alone judges nothing: the bundle holds no ``report.json`` (``conformance run --bundle``
-    adds one). Nor a ``snapshot.json`` yet: see the manifest's ``left_out``."""
+    adds one). Its ``snapshot.json`` is the state at export (``GET /_mock/snapshot``), redacted too."""
     ctx = context(request)
     redact = query_bool(request, "redact") is not False
     story = story_of(ctx)
+    snapshot = shareable(take_snapshot(ctx)) if redact else take_snapshot(ctx)
     manifest = {
         "tool": "askara-mock",
         "version": tool_version(),
@@ -93,11 +93,13 @@ async def bundle(request: Request) -> Response:
         "not_recorded": story.skipped,
         "left_out": {
             "report.json": "the mock alone does not judge; conformance run --bundle writes one with the verdicts",
-            "snapshot.json": "the state snapshot (GET /_mock/snapshot) is not in this build yet",
         },
+        "snapshot": "the state when the bundle was exported (where the story led), not at the story's start; "
+        + ("redacted: codes and refresh tokens left out, it loads and the integration signs in again" if redact
+           else "NOT redacted"),
     }
     data = write_bundle(
-        Bundle(manifest, scenario=story.scenario(), har=har_document(ctx, redact=redact)),
+        Bundle(manifest, scenario=story.scenario(), har=har_document(ctx, redact=redact), snapshot=snapshot),
         redactor_for(ctx, enabled=redact),
     )
     headers = {"Content-Disposition": 'attachment; filename="askara-mock-bundle.zip"'}

@@ -1,10 +1,13 @@
 """Read-only control calls: credentials, clock, status reports, journal, events, documents, notes.
 
 These show the mock's raw records (internal ``_`` keys included) because their readers are the
-harness, the CLI and the web page, which need the state the public API hides.
+harness, the CLI and the web page, which need the state the public API hides. Every listing has
+the page shape of :mod:`.paging` (``items``, ``last_id``, ``dropped``; ``?since=ID``).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -12,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from mock_server.api.webhook_urls import url_warnings
 from mock_server.control.common import context, optional_json, query_bool, query_choice, query_int, query_uuid
+from mock_server.control.paging import by_id, page, since_of
 from mock_server.core.errors import BadRequest, Conflict, Violation
 from mock_server.core.timefmt import iso
 from mock_server.core.tokens import KNOWN_SCOPES, parse_scope
@@ -102,58 +106,49 @@ async def clock(request: Request) -> Response:
 async def status_reports(request: Request) -> Response:
     ctx = context(request)
     wanted = query_uuid(request, "document")
-    items = [r for r in ctx.store.status_reports if not wanted or r.get("document_uuid") == wanted]
-    return json_response(items, headers=dropped_header(ctx.store.status_reports.dropped))
+    body, _ = page(ctx.store.status_reports, since_of(request), lambda r: wanted in (None, r.get("document_uuid")))
+    return json_response(body, headers=dropped_header(ctx.store.status_reports.dropped))
 
 
 async def journal(request: Request) -> Response:
-    """Every request answered, oldest first; ``since`` + ``limit`` page through it without gaps."""
+    """Every request answered, oldest first; ``since`` + ``limit`` page through it without gaps.
+
+    ``entries`` repeats ``items`` (the harness's idle wait reads it) and ``truncated`` says ``limit`` cut the page."""
     ctx = context(request)
-    since = query_int(request, "since", minimum=0)
+    since = since_of(request)
     limit = query_int(request, "limit", minimum=1, maximum=100_000)
     kind = query_choice(request, "kind", JOURNAL_KINDS)
     prefix = request.query_params.get("path") or ""
-    entries = [
-        e
-        for e in ctx.store.journal
-        if (since is None or e["id"] > since) and (kind is None or e["kind"] == kind) and e["path"].startswith(prefix)
-    ]
-    truncated = limit is not None and len(entries) > limit
-    if limit is not None:
-        entries = entries[:limit]
-    return json_response(
-        {
-            "entries": entries,
-            "dropped": ctx.store.journal.dropped,
-            "truncated": truncated,
-            "last_id": entries[-1]["id"] if entries else since,
-        }
+    body, truncated = page(
+        ctx.store.journal, since, lambda e: (kind is None or e["kind"] == kind) and e["path"].startswith(prefix),
+        limit=limit, cursor=by_id,
     )
+    return json_response({**body, "entries": body["items"], "truncated": truncated})
 
 
 async def events(request: Request) -> Response:
     ctx = context(request)
     action = query_choice(request, "action", ("new_document", "document_synchronize", "new_note"))
     resource = request.query_params.get("id")
-    items = [
-        e
-        for e in ctx.store.events
-        if (action is None or e["payload"]["action"] == action) and (not resource or e["payload"]["id"] == resource)
-    ]
-    return json_response(items, headers=dropped_header(ctx.store.events.dropped))
+
+    def keep(e: dict[str, Any]) -> bool:
+        return action in (None, e["payload"]["action"]) and resource in (None, "", e["payload"]["id"])
+
+    body, _ = page(ctx.store.events, since_of(request), keep)
+    return json_response(body, headers=dropped_header(ctx.store.events.dropped))
 
 
 async def documents(request: Request) -> Response:
     ctx = context(request)
     state = query_choice(request, "state", ("draft", "verified"))
     synchronized = query_bool(request, "synchronized")
-    items = [
-        d
-        for d in ctx.store.documents
-        if (state is None or d.get("state") == state)
-        and (synchronized is None or bool(d.get("synchronized")) == synchronized)
-    ]
-    return json_response(items)
+
+    def keep(d: dict[str, Any]) -> bool:
+        return (state is None or d.get("state") == state) and (
+            synchronized is None or bool(d.get("synchronized")) == synchronized
+        )
+
+    return json_response(page(ctx.store.documents, since_of(request), keep)[0])
 
 
 async def document(request: Request) -> Response:
@@ -162,9 +157,11 @@ async def document(request: Request) -> Response:
 
 
 async def notes(request: Request) -> Response:
-    return json_response(context(request).store.notes.values())
+    return json_response(page(context(request).store.notes, since_of(request))[0])
 
 
 async def webhooks(request: Request) -> Response:
     """The records, each with ``warnings`` its URL deserves (plain http off loopback)."""
-    return json_response([{**w, "warnings": url_warnings(str(w.get("url")))} for w in context(request).store.webhooks])
+    body, _ = page(context(request).store.webhooks, since_of(request))
+    body["items"] = [{**w, "warnings": url_warnings(str(w.get("url")))} for w in body["items"]]
+    return json_response(body)

@@ -79,6 +79,16 @@ class Clock:
             return None
         return remaining * self.scale
 
+    def restore(self, now: float, offset: float) -> None:
+        """Put the clock at ``now`` with ``offset`` jumps so far (a snapshot loaded), and wake whoever waits.
+
+        The one way mock time may go back: the state it is put back with is the state of that time."""
+        self._offset = float(offset)
+        self._start = float(now) - self._offset
+        self._real_start = time.monotonic()
+        for listener in list(self._listeners):
+            listener()
+
     @property
     def offset(self) -> float:
         return self._offset
@@ -148,6 +158,15 @@ class Timers:
 
     def pending(self) -> list[tuple[float, str | None]]:
         return sorted((t.due, t.key) for _, _, t in self._heap if not t.cancelled)
+
+    def busy(self) -> bool:
+        """Whether a timer is due and not yet fired, or a fired callback is still running."""
+        now = self.clock.now()
+        return bool(self._running) or any(not t.cancelled and t.due <= now for _, _, t in self._heap)
+
+    def running(self) -> list[asyncio.Task[None]]:
+        """The callbacks fired and not finished yet (an attempt waiting for its answer)."""
+        return list(self._running)
 
     @property
     def lateness_samples(self) -> list[float]:

@@ -81,3 +81,11 @@ class RateLimiter:
             for key in list(self._buckets)
             for bucket in (self._bucket(key, now),)
         }
+
+    def buckets(self) -> dict[str, dict[str, float]]:
+        """Every bucket as it is kept (no refill applied): what a snapshot saves."""
+        return {key: {"tokens": b.tokens, "period_start": b.period_start} for key, b in self._buckets.items()}
+
+    def load_buckets(self, buckets: dict[str, dict[str, float]]) -> None:
+        """Replace every bucket with ``buckets`` (the shape :meth:`buckets` returns)."""
+        self._buckets = {key: Bucket(float(b["tokens"]), float(b["period_start"])) for key, b in buckets.items()}

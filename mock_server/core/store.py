@@ -160,6 +160,9 @@ class Table:
         self.version = 0
         """Bumped by every write; a cache keyed on it is stale as soon as anything in the table changed."""
         self._stamps: dict[str, int] = {}
+        self.inserted = 0
+        """Records ever inserted (never goes back, not even on ``clear``): the listings' cursor."""
+        self._order: dict[str, int] = {}
         self._views: OrderedDict[Hashable, View] = OrderedDict()
         self._deferred = 0
         """Inside ``deferred_views()``: writes leave the views alone, rebuilt when the block ends."""
@@ -182,6 +185,15 @@ class Table:
         if record is None:
             raise NotFound(f'{what or self.name.rstrip("s").capitalize()} "{key}" not found.')
         return record
+
+    def order(self, key: str) -> int:
+        """The insertion number of ``key`` (0 if absent): a new key gets the next one, a rewrite keeps its own."""
+        return self._order.get(key, 0)
+
+    def _number(self, key: str) -> None:
+        if key not in self._order:
+            self.inserted += 1
+            self._order[key] = self.inserted
 
     def stamp(self, key: str) -> int:
         """The table version of the last write of ``key`` (0 if absent): changes whenever the record did."""
@@ -224,6 +236,7 @@ class Table:
 
     def put(self, key: str, record: Record) -> Record:
         self._rows[key] = record
+        self._number(key)
         self._touch(key)
         self._update_views(key, record)
         self._backend.save(self.name, key, record)
@@ -243,6 +256,7 @@ class Table:
         if record is not None:
             self.version += 1
             self._stamps.pop(key, None)
+            self._order.pop(key, None)
             if not self._deferred:
                 for view in self._views.values():
                     view.remove(key)
@@ -252,6 +266,7 @@ class Table:
     def clear(self) -> None:
         self._rows.clear()
         self._stamps.clear()
+        self._order.clear()
         for view in self._views.values():
             view.clear()
         self.version += 1
@@ -260,9 +275,14 @@ class Table:
     def values(self) -> list[Record]:
         return list(self._rows.values())
 
+    def items(self) -> list[tuple[str, Record]]:
+        """(key, record) pairs in insertion order (a snapshot keeps the keys)."""
+        return list(self._rows.items())
+
     def load(self, rows: list[tuple[str, Record]]) -> None:
         for key, record in rows:
             self._rows[key] = record
+            self._number(key)
             self._touch(key)
             self._update_views(key, record)
 

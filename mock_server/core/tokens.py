@@ -186,6 +186,10 @@ class TokenService:
             )
         return info
 
+    def forget_verified(self) -> None:
+        """Drop the memo of decoded tokens (the store's token records were replaced)."""
+        self._verified.clear()
+
     def peek_client(self, token: str) -> str | None:
         """The client a well-signed token belongs to, without judging expiry (for rate limiting)."""
         try:
