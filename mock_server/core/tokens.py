@@ -3,17 +3,17 @@
 Askara's ``def502…`` refresh tokens and RS256 JWTs are league/oauth2-server's, so the mock keeps
 league's shapes and rules where Askara's guides are silent:
 
-- Access tokens are RS256 JWTs with header ``{"alg":"RS256","typ":"JWT"}`` (no ``kid``) and
-  league's claims only: ``aud`` (client id), ``jti`` (80 hex), ``iat``, ``nbf``, ``exp`` (decimal
-  seconds with microseconds, as lcobucci/jwt writes them), ``sub`` (user), ``scopes`` (array).
-  Expiry and revocation are judged on the mock clock, not by PyJWT.
-- Refresh tokens and authorization codes look like league's defuse ciphertexts: ``def50200`` and
-  as many hex characters as league's encrypted JSON payload would take (800-odd, so a
-  ``VARCHAR(255)`` truncates them). Their content is random; the mock looks them up server-side.
+- Access tokens are RS256 JWTs with header ``{"alg":"RS256","typ":"JWT"}`` (no ``kid``) and league's claims
+  only: ``aud`` (client id), ``jti`` (80 hex), ``iat``, ``nbf``, ``exp`` (decimal seconds with microseconds,
+  as lcobucci/jwt writes them), ``sub`` (user), ``scopes`` (array). Expiry and revocation are judged on
+  the mock clock, not by PyJWT.
+- Refresh tokens and authorization codes look like league's defuse ciphertexts: ``def50200`` and as many
+  hex characters as league's encrypted JSON payload would take (800-odd, so a ``VARCHAR(255)`` truncates
+  them). Their content is random; the mock looks them up server-side.
 - A refresh spends the refresh token **and revokes the access token issued with it** (league's
-  ``RefreshTokenGrant``). Refresh tokens belong to a *family* (the chain born from one consent):
-  presenting a spent one revokes the family (Askara's documented theft signal) or, with
-  ``refresh_reuse="invalid-grant"``, is only refused, as league does.
+  ``RefreshTokenGrant``). Refresh tokens belong to a *family* (the chain born from one consent): presenting
+  a spent one revokes the family (Askara's documented theft signal) or, with ``refresh_reuse="invalid-grant"``,
+  is only refused, as league does.
 
 PyJWT and cryptography are imported, and a fresh key generated, when first needed (~90 ms of start-up).
 """
@@ -186,8 +186,7 @@ class TokenService:
             )
         return info
 
-    def forget_verified(self) -> None:
-        """Drop the memo of decoded tokens (the store's token records were replaced)."""
+    def forget_verified(self) -> None:  # the store's token records were replaced (a snapshot loaded)
         self._verified.clear()
 
     def peek_client(self, token: str) -> str | None:
@@ -228,11 +227,8 @@ class TokenService:
         )
 
     def expire_all_access_tokens(self) -> float:
-        """Fault: every access token issued so far answers 401 'expired' from now on.
-
-        Marked per token, not by issue time: on a manual clock a token refreshed right after the
-        fault would share the cut-off moment and expire too.
-        """
+        """Fault: every access token issued so far answers 401 'expired' from now on. Marked per token, not
+        by issue time: on a manual clock a token refreshed right after the fault would share the cut-off."""
         for record in self.store.access_tokens:
             if not record.get("expired"):
                 record["expired"] = True
@@ -260,11 +256,8 @@ class TokenService:
         *,
         refresh_token: str | None = None,
     ) -> dict[str, Any]:
-        """A token response as Askara's token endpoint answers it.
-
-        ``refresh_token`` registers a given string instead of a new one: an integration that is
-        already running was configured with it before this mock started.
-        """
+        """A token response as Askara's token endpoint answers it. ``refresh_token`` registers a given string
+        instead of a new one: an integration that is already running was configured with it before this mock."""
         family = family or uuid.uuid4().hex
         access, jti = self._mint_access(client_id, user_id, scopes, family)
         now = self.clock.now()
