@@ -30,6 +30,8 @@ FEEDS: dict[str, frozenset[str]] = {
 """The checks whose rule needs what each kind of wait awaits (a report must come, a document be imported):
 those a missed wait fails. Checks that judge only what did come (``honest-confirm`` judges what a report
 says, not that it came) are not listed: a missing report is ``always-confirm``'s failure, once."""
+ACK_FED = frozenset({"ack-within-5s"})
+"""What a wait for reports feeds when the documents' deliveries were never acknowledged."""
 
 
 @dataclass
@@ -52,6 +54,8 @@ class MissedWait:
     """Resolved: how long after the deadline it came; None: it never came during the scenario."""
     missing: list[str] = field(default_factory=list)
     """Resolved: the documents for which it never came."""
+    unacknowledged: bool = False
+    """Resolved: every document it never came for was never acknowledged: the delivery is what failed."""
     problem: str = ""
     """The line the step added to the scenario's problems (replaced by :meth:`describe` once resolved)."""
 
@@ -62,9 +66,12 @@ class MissedWait:
             head += f" after {self.after}"
         if self.late_by_s is not None:
             return f"{head}: it came {self.late_by_s:.1f} s late"
+        if self.until == "idle":
+            return f"{head}: the integration was still busy at {by} UTC"
         if self.missing:
             shown = ", ".join(self.missing[:3]) + (f" (+{len(self.missing) - 3} more)" if len(self.missing) > 3 else "")
-            return f"{head}: none came by {by} UTC for {len(self.missing)} document(s): {shown}"
+            unacked = " (their deliveries were never acknowledged 2xx)" if self.unacknowledged else ""
+            return f"{head}: none came by {by} UTC for {len(self.missing)} document(s): {shown}{unacked}"
         return f"{head}: it had not happened by {by} UTC"
 
     def evidence(self) -> dict[str, Any]:
@@ -112,17 +119,24 @@ def resolve(observation: Observation) -> None:
     scenario's problems then say that instead of the bare "timed out"."""
     for wait in observation.missed_waits:
         at, wait.missing = _satisfied_at(wait, observation)
+        acked = set(observation.delivered_documents())
+        wait.unacknowledged = observation.mode == "webhook" and bool(wait.missing) and not acked & set(wait.missing)
         wait.late_by_s = round(at - wait.deadline_wall, 1) if at is not None and at > wait.deadline_wall else None
         problems = observation.step_problems
         if wait.problem in problems:
             problems[problems.index(wait.problem)] = wait.describe()
 
 
+def _fed(wait: MissedWait) -> frozenset[str]:
+    """The checks a missed wait fails: a report never came because its delivery was refused is the ack's failure."""
+    return ACK_FED if wait.unacknowledged else FEEDS.get(wait.until, frozenset())
+
+
 def apply(observation: Observation, results: list[CheckResult]) -> list[CheckResult]:
     """Fail each check a missed wait fed (keeping a failure's own message, adding the wait to its evidence)."""
     out = []
     for result in results:
-        missed = [w for w in observation.missed_waits if result.check in FEEDS.get(w.until, frozenset())]
+        missed = [w for w in observation.missed_waits if result.check in _fed(w)]
         if not missed:
             out.append(result)
         elif result.status == "failed":
