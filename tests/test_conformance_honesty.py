@@ -17,6 +17,7 @@ import pytest
 
 from conformance.checks import CheckResult, judge
 from conformance.observation import FaultFact, Observation
+from conformance.plugin import assert_conformant
 from conformance.reports.data import to_dict
 from conformance.reports.html import render
 from conformance.reports.junit import to_xml
@@ -74,6 +75,11 @@ def test_nothing_judged_is_said_in_every_report() -> None:
     assert text.startswith("NOT A PASS, nothing was judged") and "\nNOTHING JUDGED: 0 passed, 0 failed" in text
 
 
+def test_assert_conformant_fails_a_run_that_judged_nothing() -> None:
+    with pytest.raises(pytest.fail.Exception, match="not a pass, nothing was judged"):
+        assert_conformant(unjudged_result())
+
+
 @pytest.mark.e2e
 def test_a_run_without_scenarios_exits_2_not_0(tmp_path: Path) -> None:
     """As a wheel without its scenarios did: "PASSED: 0 passed, 0 failed, 18 skipped", exit 0."""
@@ -104,6 +110,20 @@ def test_token_refresh_skips_an_integration_that_made_no_call_after_expiry() -> 
     tried = judge("token-refresh", observed(faults=expiry, journal=[refused] * 37))
     assert tried.status == "failed" and "tried to refresh 37 time(s)" in tried.message
     assert "invalid_grant" in tried.message and "never" not in tried.message
+
+
+def test_scopes_and_refresh_rotation_skip_what_they_could_not_judge() -> None:
+    refused = [{"kind": "api", "method": "GET", "path": "/me", "status": 401, "auth_outcome": "expired"}] * 2
+    scopes = judge("scopes", observed(journal=refused))
+    assert scopes.status == "skipped" and "refused 401, before a scope was looked at" in scopes.message
+    ok = judge("scopes", observed(journal=[*refused, {"kind": "api", "path": "/me", "status": 200}]))
+    assert ok.status == "passed"
+    unknown = {"kind": "oauth", "grant_type": "refresh_token", "status": 400, "refresh_outcome": "unknown"}
+    rotation = judge("refresh-rotation", observed(journal=[unknown]))
+    assert rotation.status == "skipped" and "each with the newest refresh token" not in rotation.message
+    rotated = {**unknown, "status": 200, "refresh_outcome": "rotated"}
+    both = judge("refresh-rotation", observed(journal=[rotated, unknown]))
+    assert both.status == "passed" and "1 refused for other reasons (unknown)" in both.message
 
 
 # -- waits that ran out ------------------------------------------------------------------------------

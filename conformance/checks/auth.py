@@ -86,7 +86,12 @@ def refresh_rotation(observation: Observation) -> tuple[Status, str, list[dict[s
             "every token of the family. Keep the newest refresh token after each refresh.",
             [{"request": e.get("id"), "outcome": e.get("refresh_outcome"), "status": e.get("status")} for e in reused],
         )
-    return "passed", f"{len(refreshes)} refreshes, each with the newest refresh token", []
+    rotated = [e for e in refreshes if e.get("refresh_outcome") == "rotated"]
+    others = sorted({str(e.get("refresh_outcome")) for e in refreshes if e.get("refresh_outcome") != "rotated"})
+    if not rotated:
+        return skip(f"no refresh of the integration rotated a token (outcomes: {', '.join(others)}): nothing to judge")
+    refused = f"; {len(refreshes) - len(rotated)} refused for other reasons ({', '.join(others)})" if others else ""
+    return "passed", f"{len(rotated)} refreshes, each with the newest refresh token{refused}", []
 
 
 def _truncation_message(entry: dict[str, Any]) -> str:
@@ -213,9 +218,12 @@ def rate_limit(observation: Observation) -> tuple[Status, str, list[dict[str, An
 
 @check("scopes", "the token asks for the scopes the integration needs")
 def scopes(observation: Observation) -> tuple[Status, str, list[dict[str, Any]]]:
-    requests = [e for e in observation.api_requests() if e.get("kind") == "api"]
-    if not requests:
+    calls = [e for e in observation.api_requests() if e.get("kind") == "api"]
+    if not calls:
         return skip("the integration made no API call in this scenario")
+    requests = [e for e in calls if e.get("status") != 401]  # a 401 is refused before any scope is looked at
+    if not requests:
+        return skip(f"every one of its {len(calls)} API call(s) was refused 401, before a scope was looked at")
     forbidden = [e for e in requests if e.get("status") == 403]
     if forbidden:
         paths = sorted({f"{e.get('method')} {e.get('path')}" for e in forbidden})
