@@ -226,25 +226,27 @@ def fuzz(runtime: StepRuntime, args: dict[str, Any]) -> None:
 def _until(runtime: StepRuntime, timeout: float, condition: Callable[[], bool], missed: MissedWait) -> None:
     """Poll ``condition`` until it holds or the deadline passes; a deadline reached is recorded, never silent."""
     allowed = runtime.remaining(timeout)
-    end = time.monotonic() + allowed
+    end, deadline_wall = time.monotonic() + allowed, time.time() + allowed
     while True:
         if condition():
             return
         if time.monotonic() >= end:
             problem = f"timed out after {allowed:g} s waiting for {missed.what}"
-            _record_missed(runtime, missed, timeout, allowed, problem)
+            _record_missed(runtime, missed, timeout, allowed, problem, deadline_wall)
             return
         time.sleep(POLL_INTERVAL)
 
 
-def _record_missed(runtime: StepRuntime, missed: MissedWait, timeout: float, allowed: float, problem: str) -> None:
+def _record_missed(
+    runtime: StepRuntime, missed: MissedWait, timeout: float, allowed: float, problem: str, deadline_wall: float
+) -> None:
     """Keep the wait that ran out (the checks it fed will fail) and say so among the step problems."""
     missed.problem = problem
     runtime.observation.step_problems.append(problem)
     missed.waited_s = round(allowed, 3)
     if allowed < timeout:
         missed.limit = runtime.deadline_limit
-    missed.deadline_wall = time.time()
+    missed.deadline_wall = deadline_wall
     runtime.observation.missed_waits.append(missed)
 
 
@@ -356,7 +358,7 @@ def _wait_idle(runtime: StepRuntime, quiet: float, timeout: float, missed: Misse
     journal sees them.
     """
     allowed = runtime.remaining(timeout)
-    end = time.monotonic() + allowed
+    end, deadline_wall = time.monotonic() + allowed, time.time() + allowed
     cursor, _ = _integration_requests_after(runtime, runtime.journal_cursor, page=100_000)  # to the newest entry
     last_change = time.monotonic()
     while time.monotonic() < end:
@@ -371,4 +373,4 @@ def _wait_idle(runtime: StepRuntime, quiet: float, timeout: float, missed: Misse
         runtime.observation.step_problems.append(busy)
     else:
         missed.what = f"the integration to be idle ({quiet:g} s without a request)"
-        _record_missed(runtime, missed, timeout, allowed, busy)
+        _record_missed(runtime, missed, timeout, allowed, busy, deadline_wall)

@@ -116,13 +116,19 @@ def _satisfied_at(wait: MissedWait, observation: Observation) -> tuple[float | N
 
 def resolve(observation: Observation) -> None:
     """Fill in, for each missed wait, how late the awaited thing came, or for what it never did; the
-    scenario's problems then say that instead of the bare "timed out"."""
-    for wait in observation.missed_waits:
+    scenario's problems then say that instead of the bare "timed out". A wait whose awaited thing in
+    fact happened by its deadline (after the last look, before the deadline) was met: it is dropped."""
+    problems = observation.step_problems
+    for wait in list(observation.missed_waits):
         at, wait.missing = _satisfied_at(wait, observation)
+        if at is not None and at <= wait.deadline_wall:
+            observation.missed_waits.remove(wait)
+            if wait.problem in problems:
+                problems.remove(wait.problem)
+            continue
         acked = set(observation.delivered_documents())
         wait.unacknowledged = observation.mode == "webhook" and bool(wait.missing) and not acked & set(wait.missing)
-        wait.late_by_s = round(at - wait.deadline_wall, 1) if at is not None and at > wait.deadline_wall else None
-        problems = observation.step_problems
+        wait.late_by_s = round(at - wait.deadline_wall, 1) if at is not None else None
         if wait.problem in problems:
             problems[problems.index(wait.problem)] = wait.describe()
 

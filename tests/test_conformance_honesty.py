@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import sys
 import time
 from pathlib import Path
@@ -24,6 +25,7 @@ from conformance.reports.junit import to_xml
 from conformance.reports.plain import write_plain
 from conformance.reports.terminal import print_result
 from conformance.runner import EXIT_NOT_RUN, RunConfig, RunResult, ScenarioOutcome, nothing_judged, run
+from conformance.scenario import load
 from conformance.waits import MissedWait, apply, resolve
 from mock_server.files.answers import INCOMPLETE_RESPONSE, PurposefulCutFilter
 from mock_server.serving import free_port
@@ -158,6 +160,47 @@ def test_a_report_after_the_deadline_is_late_not_missing() -> None:
     (result,) = apply(observation, [judge("always-confirm", observation)])
     assert result.status == "failed" and "it came 2.3 s late" in result.message and "none came" not in result.message
     assert observation.step_problems == [observation.missed_waits[0].describe()]
+
+
+LATE_SCENARIO = """\
+name: late-reports
+seed: 1
+checks: [always-confirm]
+steps:
+  - trigger: {event: new_document, as: docs}
+  - wait: {until: status-reports, document: docs}
+  - wait: {until: idle, quiet: 0.5, timeout: 15}
+"""
+
+
+@pytest.mark.e2e
+def test_a_report_after_a_short_wait_timeout_is_reported_late_end_to_end(tmp_path: Path) -> None:
+    """--wait-timeout reaches the step: 1 ms is too short for any import, and the report that comes
+    during the idle wait is late by some seconds, not missing."""
+    scenario = tmp_path / "late.yaml"
+    scenario.write_text(LATE_SCENARIO, encoding="utf-8")
+    port = free_port()
+    start = f"{sys.executable} {REFERENCE} --port {port} --data-dir {tmp_path}"
+    config = RunConfig(f"http://127.0.0.1:{port}/webhook", [load(str(scenario))], start=start, timeout=40,
+                       wait_timeout=0.001)  # fmt: skip
+    result = run(config)
+    (confirm,) = [c for c in result.checks if c.check == "always-confirm"]
+    assert confirm.status == "failed", confirm.message
+    assert "(its timeout, --wait-timeout) for 1 status report(s)" in confirm.message
+    assert re.search(r"it came \d+\.\d s late \(what did arrive passed", confirm.message), confirm.message
+    assert result.scenarios[0].problems == [confirm.evidence[0]["missed_wait"]]
+
+
+def test_a_report_in_time_but_after_the_last_look_is_no_missed_wait() -> None:
+    reports = [{"document_uuid": DOC, "success": False, "wall": 101.0},
+               {"document_uuid": DOC, "success": True, "wall": 109.99}]  # fmt: skip
+    observation = observed(deliveries=[DELIVERY], reports=reports, missed_waits=[missed(110.0)])
+    observation.step_problems.append("timed out")
+    observation.missed_waits[0].problem = "timed out"
+    resolve(observation)
+    assert observation.missed_waits == [] and observation.step_problems == []
+    (result,) = apply(observation, [judge("always-confirm", observation)])
+    assert result.status == "passed"
 
 
 # -- messages that name the real cause ---------------------------------------------------------------
