@@ -239,6 +239,9 @@ def nothing_judged(outcomes: list[ScenarioOutcome], checks: list[CheckResult]) -
         why = f"every scenario was skipped ({outcomes[0].results[0].message if outcomes[0].results else 'no checks'})"
         if played:
             why = f"every check was skipped in {', '.join(played)}"
+            problems = [p for o in outcomes for p in o.problems]
+            if problems:
+                why += f" ({problems[0]})"
         return f"nothing was judged: {why}"
     return None
 
