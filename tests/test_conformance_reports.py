@@ -181,6 +181,10 @@ def test_the_json_report_carries_the_failed_checks_evidence(failed_run: Reports)
     assert check(data, "ack-within-5s")["status"] == "passed"
     (scenario,) = data["scenarios"]
     assert scenario["name"] == "basics" and scenario["status"] == "failed"
+    # The wait for the reports ran out (the run's --timeout cut it short): said, with the documents.
+    (missed,) = [w for w in scenario["missed_waits"] if w["until"] == "status-reports"]
+    assert len(missed["missing"]) == 2 and "the run's --timeout, 5 s" in missed["limit"]
+    assert missed["missed_wait"] in scenario["problems"] and "none came by" in missed["missed_wait"]
     assert [c["check"] for c in scenario["checks"]] == BASICS_CHECKS
 
 
