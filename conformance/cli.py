@@ -127,13 +127,12 @@ def run_command(
 
     The summary goes to stdout (plain text when it is not a terminal); progress and logs to stderr."""
     from rich.console import Console
+    from rich.markup import escape
 
     console = Console(stderr=True)
     try:
         loaded = [load(name) for name in scenarios] if scenarios else standard_suite()
     except ScenarioError as exc:
-        from rich.markup import escape
-
         console.print(f"[red]Scenario error[/]\n{escape(str(exc))}")
         sys.exit(EXIT_NOT_RUN)
     config = RunConfig(
@@ -155,7 +154,7 @@ def run_command(
         client_secret=client_secret,
         webhook_secret=webhook_secret,
         refresh_token=refresh_token,
-        progress=None if quiet else (lambda line: console.print(f"[dim]›[/] {line}")),
+        progress=None if quiet else (lambda line: console.print(f"[dim]›[/] {escape(line)}")),
     )
     result = run(config)
     print_result(result)

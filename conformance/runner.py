@@ -182,6 +182,8 @@ def run(config: RunConfig) -> RunResult:
                     outcome = _play(scenario, config, mock, webhook_id, deadline, start_target, target, cursors)
                     outcomes.append(outcome)
                     config.say(f"scenario {scenario.name}: {outcome.status} ({outcome.duration_s:.2f} s)")
+                    for missed in outcome.observation.missed_waits if outcome.observation else []:
+                        config.say(f"scenario {scenario.name}: {missed.describe()}")
                 integration["still_running"] = target.alive() if target else None
                 timeline = _timeline(mock)
                 with contextlib.suppress(MockError):

@@ -229,6 +229,7 @@ def test_the_summary_goes_to_stdout_as_plain_text_and_the_progress_to_stderr(fai
     log = cli_log(failed_run.out).splitlines()
     assert log[0] == "› scenario basics ..."
     assert re.fullmatch(r"› scenario basics: failed \(\d+\.\d\d s\)", log[1])
+    assert any(re.match(r"› scenario basics: step 3 waited .* none came by", line) for line in log), log
     assert any(line.startswith("wrote ") and line.endswith("report.html") for line in log)
     assert "askara-mock conformance" not in "\n".join(log)  # results are not logs
     table = failed_run.terminal
