@@ -231,7 +231,9 @@ def test_ack_within_5s_says_refused_not_answer_at_once() -> None:
     refused = {**DELIVERY, "attempts": [{"n": 1, "status": 401, "latency_ms": 2, "response_body": "bad sig"}]}
     result = judge("ack-within-5s", observed(deliveries=[refused]))
     assert result.status == "failed" and "refused by the integration (401" in result.message
-    assert "Answer 200 at once" not in result.message
+    assert "Answer 200 at once" not in result.message and "unsigned" in result.message
+    signed = judge("ack-within-5s", Observation("unit", "webhook", "wh", True, deliveries=[refused]))
+    assert "genuine and correctly signed" in signed.message
     slow = {**DELIVERY, "attempts": [{"n": 1, "status": 200, "latency_ms": 6000}]}
     assert "Answer 200 at once" in judge("ack-within-5s", observed(deliveries=[slow])).message
 

@@ -18,14 +18,15 @@ def ack_within_5s(observation: Observation) -> tuple[Status, str, list[dict[str,
     if bad:
         return (
             "failed",
-            f"{len(bad)} of {len(attempts)} delivery attempts were not answered 2xx within 5 s: " + _why_not_acked(bad),
+            f"{len(bad)} of {len(attempts)} delivery attempts were not answered 2xx within 5 s: "
+            + _why_not_acked(bad, observation.signatures),
             bad,
         )
     slowest = max(a.get("latency_ms") or 0 for a in attempts)
     return "passed", f"{len(attempts)} attempts answered 2xx; slowest {slowest:.0f} ms", []
 
 
-def _why_not_acked(bad: list[dict[str, Any]]) -> str:
+def _why_not_acked(bad: list[dict[str, Any]], signed: bool) -> str:
     """The failed attempts by cause: refused (4xx), errors (5xx, garbage), late or unanswered; advice for each."""
     refused = [b for b in bad if isinstance(b["status"], int) and 400 <= b["status"] < 500]
     errors = [b for b in bad if b not in refused and isinstance(b["status"], int) and not 200 <= b["status"] < 300]
@@ -35,11 +36,13 @@ def _why_not_acked(bad: list[dict[str, Any]]) -> str:
         first = refused[0]
         statuses = ", ".join(sorted({str(b["status"]) for b in refused}))
         body = f", answering {first['response_body'][:80]!r}" if first.get("response_body") else ""
-        parts.append(
-            f"{len(refused)} refused by the integration ({statuses}{body}): these deliveries were genuine and "
-            "correctly signed, so accept them (if you verify signatures, verify the raw body bytes with "
+        genuine = (
+            "genuine and correctly signed, so accept them (verify the signature over the raw body bytes with "
             "ASKARA_WEBHOOK_SECRET)"
+            if signed
+            else "genuine (unsigned: this run does not test signatures), so accept them"
         )
+        parts.append(f"{len(refused)} refused by the integration ({statuses}{body}): these deliveries were {genuine}")
     if errors:
         parts.append(f"{len(errors)} answered {errors[0]['status']}: acknowledge first, then process")
     if late:
