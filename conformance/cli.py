@@ -11,7 +11,7 @@ import click
 from conformance.reports.data import write_json
 from conformance.reports.html import write_html
 from conformance.reports.junit import write_junit
-from conformance.reports.terminal import print_summary
+from conformance.reports.terminal import print_result
 from conformance.runner import EXIT_NOT_RUN, RunConfig, run
 from conformance.scenario import ScenarioError, load, standard_suite
 
@@ -75,7 +75,26 @@ def conformance() -> None:
 @click.option(
     "--timeout", type=float, default=300.0, show_default=True, help="Global limit for the whole run, seconds."
 )
-@click.option("--startup-timeout", type=float, default=15.0, show_default=True)
+@click.option(
+    "--startup-timeout", type=float, default=15.0, show_default=True,
+    help="Seconds for the integration to listen on --target-url (and to register its webhook with --no-register).",
+)
+@click.option(
+    "--scenario-timeout", type=float, default=None,
+    help="Limit of a scenario whose file sets no timeout, seconds [default: 20].",
+)
+@click.option(
+    "--wait-timeout", type=float, default=5.0, show_default=True,
+    help="How long a wait step whose scenario gives no timeout waits (status reports, attempts, idle...), seconds.",
+)
+@click.option(
+    "--idle-quiet", type=float, default=0.2, show_default=True,
+    help="Seconds without a request of the integration that make it idle (wait: idle without quiet:).",
+)
+@click.option(
+    "--stop-grace", type=float, default=3.0, show_default=True,
+    help="Seconds between SIGTERM and SIGKILL when the integration is stopped.",
+)
 @click.option("--junit", "junit_path", type=click.Path(dir_okay=False), default=None, help="Write JUnit XML here.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Write the JSON report here.")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False), default=None, help="Write the HTML report here.")
@@ -95,20 +114,25 @@ def run_command(
     seed: int | None,
     timeout: float,
     startup_timeout: float,
+    scenario_timeout: float | None,
+    wait_timeout: float,
+    idle_quiet: float,
+    stop_grace: float,
     junit_path: str | None,
     json_path: str | None,
     html_path: str | None,
     quiet: bool,
 ) -> None:
-    """Run conformance scenarios against an integration; exit 0 passed, 1 failed, 2 not run."""
+    """Run conformance scenarios against an integration; exit 0 passed, 1 failed, 2 not run or nothing judged.
+
+    The summary goes to stdout (plain text when it is not a terminal); progress and logs to stderr."""
     from rich.console import Console
+    from rich.markup import escape
 
     console = Console(stderr=True)
     try:
         loaded = [load(name) for name in scenarios] if scenarios else standard_suite()
     except ScenarioError as exc:
-        from rich.markup import escape
-
         console.print(f"[red]Scenario error[/]\n{escape(str(exc))}")
         sys.exit(EXIT_NOT_RUN)
     config = RunConfig(
@@ -122,14 +146,18 @@ def run_command(
         signatures=signatures,
         timeout=timeout,
         startup_timeout=startup_timeout,
+        scenario_timeout=scenario_timeout,
+        wait_timeout=wait_timeout,
+        idle_quiet=idle_quiet,
+        stop_grace=stop_grace,
         seed=seed,
         client_secret=client_secret,
         webhook_secret=webhook_secret,
         refresh_token=refresh_token,
-        progress=None if quiet else (lambda line: console.print(f"[dim]›[/] {line}")),
+        progress=None if quiet else (lambda line: console.print(f"[dim]›[/] {escape(line)}")),
     )
     result = run(config)
-    print_summary(result, console)
+    print_result(result)
     for path, writer in ((json_path, write_json), (junit_path, write_junit), (html_path, write_html)):
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from conformance.waits import MissedWait
 
 HARNESS_USER_AGENT = "askara-mock-harness"
 ACK_LIMIT_MS = 5000.0
@@ -40,6 +43,8 @@ class Observation:
     clock_jumps_at: list[tuple[float, float]] = field(default_factory=list)
     """(seconds jumped, mock time after the jump)."""
     step_problems: list[str] = field(default_factory=list)
+    missed_waits: list[MissedWait] = field(default_factory=list)
+    """Waits that reached their deadline (conformance.waits): the checks they fed fail."""
     integration_exit: int | None = None
 
     # -- derived views -------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from conformance.mockclient import MockClient
+from conformance.reports.summary import NOTHING_JUDGED
 from conformance.runner import RunConfig, RunResult, run
 from conformance.scenario import load, standard_suite
 from mock_server.core.settings import Settings
@@ -50,6 +51,8 @@ def askara_mock_client(askara_mock: Any) -> Iterator[MockClient]:
 
 def assert_conformant(result: RunResult) -> None:
     """Fail with every failed check, its message and evidence; pass when the run passed."""
+    if result.error and result.error.startswith(NOTHING_JUDGED):
+        pytest.fail(f"not a pass, {result.error}", pytrace=False)
     if result.error:
         pytest.fail(f"the conformance run could not be made: {result.error}", pytrace=False)
     failed = [c for c in result.checks if c.status == "failed"]

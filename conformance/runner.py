@@ -27,6 +27,9 @@ from conformance.run_warnings import RunWarnings, gather, journal_cursor
 from conformance.scenario import Scenario
 from conformance.steps import StepError, StepRuntime, run_step
 from conformance.target import TargetError, TargetProcess, is_listening, target_address
+from conformance.timeline import timeline as _timeline
+from conformance.waits import apply as apply_missed_waits
+from conformance.waits import resolve as resolve_missed_waits
 from mock_server.core.settings import Settings
 from mock_server.serving import serve_in_thread
 
@@ -49,6 +52,14 @@ class RunConfig:
     signatures: bool = False
     timeout: float = 300.0
     startup_timeout: float = 15.0
+    wait_timeout: float = 5.0
+    """A ``wait`` step's timeout when the scenario gives none (``--wait-timeout``)."""
+    idle_quiet: float = 0.2
+    """Seconds without a request of the integration that make it idle (``--idle-quiet``)."""
+    stop_grace: float = 3.0
+    """Seconds between SIGTERM and SIGKILL when the integration is stopped (``--stop-grace``)."""
+    scenario_timeout: float | None = None
+    """The limit of a scenario whose file sets no ``timeout`` (``--scenario-timeout``); None: 20 s."""
     seed: int | None = None
     rate_limit_interval: int = 1
     client_secret: str | None = None
@@ -171,13 +182,15 @@ def run(config: RunConfig) -> RunResult:
                     outcome = _play(scenario, config, mock, webhook_id, deadline, start_target, target, cursors)
                     outcomes.append(outcome)
                     config.say(f"scenario {scenario.name}: {outcome.status} ({outcome.duration_s:.2f} s)")
+                    for missed in outcome.observation.missed_waits if outcome.observation else []:
+                        config.say(f"scenario {scenario.name}: {missed.describe()}")
                 integration["still_running"] = target.alive() if target else None
                 timeline = _timeline(mock)
                 with contextlib.suppress(MockError):
                     warnings = gather(mock, since=journal_start)
             finally:
                 if target is not None:
-                    target.stop()
+                    target.stop(config.stop_grace)
                     integration["exit_code"] = target.exit_code
                     integration["output_tail"] = target.output_tail()[-4000:]
                     target.cleanup()
@@ -196,19 +209,43 @@ def run(config: RunConfig) -> RunResult:
         )
     checks = _aggregate(outcomes)
     failed = any(c.status == "failed" for c in checks)
+    unjudged = None if failed else nothing_judged(outcomes, checks)
+    verdict, exit_code = (
+        ("failed", EXIT_FAILED) if failed else ("error", EXIT_NOT_RUN) if unjudged else ("passed", EXIT_PASSED)
+    )
     return RunResult(
         config,
-        "failed" if failed else "passed",
-        EXIT_FAILED if failed else EXIT_PASSED,
+        verdict,
+        exit_code,
         checks,
         outcomes,
         started_at,
         time.monotonic() - started,
         mock_url=mock_url,
+        error=unjudged,
         integration=integration,
         timeline=timeline,
         warnings=warnings,
     )
+
+
+def nothing_judged(outcomes: list[ScenarioOutcome], checks: list[CheckResult]) -> str | None:
+    """Why the run judged nothing (no scenario played, or every check skipped), or None when it judged."""
+    if not outcomes:
+        return (
+            "nothing was judged: no scenario was given and the standard suite is empty "
+            "(is the package installed without its scenarios? `askara-mock scenario list` shows them)"
+        )
+    if not any(c.status == "passed" for c in checks):
+        played = [o.name for o in outcomes if o.status != "skipped"]
+        why = f"every scenario was skipped ({outcomes[0].results[0].message if outcomes[0].results else 'no checks'})"
+        if played:
+            why = f"every check was skipped in {', '.join(played)}"
+            problems = [p for o in outcomes for p in o.problems]
+            if problems:
+                why += f" ({problems[0]})"
+        return f"nothing was judged: {why}"
+    return None
 
 
 def _warm_up(scenarios: list[Scenario]) -> None:
@@ -272,21 +309,26 @@ def _play(
     if skip_reason:
         results = [CheckResult(c, "skipped", skip_reason, [], scenario.name) for c in scenario.checks]
         return ScenarioOutcome(scenario.name, scenario.source, "skipped", 0.0, results, [])
+    limit, limit_name = _scenario_limit(scenario, config)
     runtime = StepRuntime(
         mock,
         observation,
         webhook_id,
-        min(deadline, began + scenario.timeout),
+        min(deadline, began + limit),
         start_target,
         known_deliveries=set(cursors.deliveries),
         known_reports=set(cursors.reports),
         journal_cursor=cursors.journal,
+        wait_timeout=config.wait_timeout,
+        idle_quiet=config.idle_quiet,
+        deadline_limit=limit_name if began + limit <= deadline else f"the run's --timeout, {config.timeout:g} s",
     )
     problems: list[str] = []
     for index, spec in enumerate(scenario.steps):
         if target is not None and target.process is not None and not target.alive():
             problems.append(f"the integration exited (code {target.process.returncode}) before step {index + 1}")
             break
+        runtime.step_index = index + 1
         try:
             run_step(runtime, spec)
         except (StepError, TargetError) as exc:
@@ -302,7 +344,8 @@ def _play(
     cursors.journal = max([cursors.journal, *(int(e.get("id", 0)) for e in journal)])
     cursors.deliveries.update(str(d.get("id")) for d in observation.deliveries)
     cursors.reports.update(str(r.get("id")) for r in observation.reports)
-    results = [judge(check_id, observation) for check_id in scenario.checks]
+    resolve_missed_waits(observation)
+    results = apply_missed_waits(observation, [judge(check_id, observation) for check_id in scenario.checks])
     status = "failed" if any(r.status == "failed" for r in results) else "passed"
     if problems and status == "passed":
         status = "error"
@@ -315,6 +358,14 @@ def _play(
         observation.step_problems,
         observation,
     )
+
+
+def _scenario_limit(scenario: Scenario, config: RunConfig) -> tuple[float, str]:
+    """The scenario's time limit and how a reader names it: its file's ``timeout``, else ``--scenario-timeout``."""
+    if "timeout" in scenario.raw or config.scenario_timeout is None:
+        source = "set in its file" if "timeout" in scenario.raw else "the default; --scenario-timeout"
+        return scenario.timeout, f"the scenario's timeout, {scenario.timeout:g} s, {source}"
+    return config.scenario_timeout, f"the scenario's timeout, {config.scenario_timeout:g} s, --scenario-timeout"
 
 
 def _aggregate(outcomes: list[ScenarioOutcome]) -> list[CheckResult]:
@@ -339,44 +390,3 @@ def _aggregate(outcomes: list[ScenarioOutcome]) -> list[CheckResult]:
             reasons = sorted({r.message for r in results}) or ["no scenario in this run feeds this check"]
             verdicts.append(CheckResult(check_id, "skipped", "; ".join(reasons), [], ""))
     return verdicts
-
-
-def _timeline(mock: MockClient) -> list[dict[str, Any]]:
-    """Deliveries, API calls and status reports in one list by real time, for the reports."""
-    items: list[dict[str, Any]] = []
-    with contextlib.suppress(MockError):
-        for delivery in mock.deliveries():
-            for attempt in delivery.get("attempts", []):
-                items.append(
-                    {
-                        "wall": attempt.get("wall"),
-                        "kind": "delivery",
-                        "what": f"{delivery.get('id')} #{attempt.get('n')} {','.join(delivery.get('actions', []))}",
-                        "result": attempt.get("status") or attempt.get("failure"),
-                        "latency_ms": attempt.get("latency_ms"),
-                    }
-                )
-        for entry in mock.journal():
-            items.append(
-                {
-                    "wall": entry.get("wall"),
-                    "kind": entry.get("kind"),
-                    "what": f"{entry.get('method')} {entry.get('path')}"
-                    + (f"?{entry['query']}" if entry.get("query") else ""),
-                    "result": entry.get("status"),
-                    "latency_ms": entry.get("latency_ms"),
-                    "by": "harness"
-                    if str(entry.get("user_agent", "")).startswith("askara-mock-harness")
-                    else "integration",
-                }
-            )
-        for report in mock.status_reports():
-            items.append(
-                {
-                    "wall": report.get("wall"),
-                    "kind": "status-report",
-                    "what": report.get("document_uuid"),
-                    "result": "success" if report.get("success") else f"failure: {report.get('error')}",
-                }
-            )
-    return sorted(items, key=lambda i: i.get("wall") or 0)[-2000:]

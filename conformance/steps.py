@@ -16,6 +16,7 @@ from typing import Any
 from conformance.fuzz import unusual_envelopes
 from conformance.mockclient import MockClient, MockError
 from conformance.observation import HARNESS_USER_AGENT, FaultFact, Observation
+from conformance.waits import MissedWait
 
 KNOWN_ACTIONS = ("new_document", "document_synchronize", "new_note")
 DOCUMENT_PARAM_KINDS = ("download",)
@@ -38,6 +39,14 @@ class StepRuntime:
     known_deliveries: set[str] = field(default_factory=set)
     known_reports: set[str] = field(default_factory=set)
     journal_cursor: int = 0
+    wait_timeout: float = 5.0
+    """A ``wait`` step's timeout when it gives none (``--wait-timeout``)."""
+    idle_quiet: float = 0.2
+    """Seconds without a request that make the integration idle, when ``wait: idle`` gives no ``quiet``."""
+    deadline_limit: str = "the scenario's timeout"
+    """Which deadline ``deadline`` is, for a wait it cuts short."""
+    step_index: int = 0
+    """1-based index of the step being run (the runner sets it)."""
 
     def remaining(self, wanted: float) -> float:
         return max(0.0, min(wanted, self.deadline - time.monotonic()))
@@ -214,21 +223,49 @@ def fuzz(runtime: StepRuntime, args: dict[str, Any]) -> None:
 # -- waits -------------------------------------------------------------------------------------
 
 
-def _until(runtime: StepRuntime, timeout: float, condition: Callable[[], bool], what: str) -> None:
-    end = time.monotonic() + runtime.remaining(timeout)
+def _until(runtime: StepRuntime, timeout: float, condition: Callable[[], bool], missed: MissedWait) -> None:
+    """Poll ``condition`` until it holds or the deadline passes; a deadline reached is recorded, never silent."""
+    allowed = runtime.remaining(timeout)
+    end, deadline_wall = time.monotonic() + allowed, time.time() + allowed
     while True:
         if condition():
             return
         if time.monotonic() >= end:
-            runtime.observation.step_problems.append(f"timed out after {timeout:g} s waiting for {what}")
+            problem = f"timed out after {allowed:g} s waiting for {missed.what}"
+            _record_missed(runtime, missed, timeout, allowed, problem, deadline_wall)
             return
         time.sleep(POLL_INTERVAL)
 
 
+def _record_missed(
+    runtime: StepRuntime, missed: MissedWait, timeout: float, allowed: float, problem: str, deadline_wall: float
+) -> None:
+    """Keep the wait that ran out (the checks it fed will fail) and say so among the step problems."""
+    missed.problem = problem
+    runtime.observation.step_problems.append(problem)
+    missed.waited_s = round(allowed, 3)
+    if allowed < timeout:
+        missed.limit = runtime.deadline_limit
+    missed.deadline_wall = deadline_wall
+    runtime.observation.missed_waits.append(missed)
+
+
+def _after(runtime: StepRuntime, documents: list[str]) -> str | None:
+    """The last event the harness triggered for ``documents``: what the awaited work follows."""
+    actions = [t["action"] for t in runtime.observation.triggered if t["resource"] in documents]
+    return actions[-1] if actions else None
+
+
 @step("wait")
 def wait(runtime: StepRuntime, args: dict[str, Any]) -> None:
-    until, timeout = args["until"], float(args.get("timeout", 5.0))
+    until = args["until"]
+    timeout = float(args.get("timeout", runtime.wait_timeout))
     documents = runtime.refs(args.get("document")) if "document" in args else runtime.triggered_documents()
+
+    def missed(what: str, **facts: Any) -> MissedWait:
+        source = "set in the scenario" if "timeout" in args else "--wait-timeout"
+        return MissedWait(runtime.step_index, until, what, timeout, f"its timeout, {source}", 0.0, **facts)
+
     if until == "status-reports":
         wanted = int(args.get("count", 1))
 
@@ -238,9 +275,16 @@ def wait(runtime: StepRuntime, args: dict[str, Any]) -> None:
                 counts[report.get("document_uuid", "")] = counts.get(report.get("document_uuid", ""), 0) + 1
             return all(counts.get(d, 0) >= wanted for d in documents)
 
-        _until(runtime, timeout, reported, f"{wanted} status report(s) for each of {len(documents)} documents")
+        what = f"{wanted} status report(s) (POST /documents/{{uuid}}/status) for each of {len(documents)} document(s)"
+        _until(
+            runtime,
+            timeout,
+            reported,
+            missed(what, documents=documents, count=wanted, after=_after(runtime, documents)),
+        )
     elif until == "deliveries-settled":
-        _until(runtime, timeout, lambda: _settle_deliveries(runtime), "every delivery to be delivered or failed")
+        what = "every delivery to be delivered or failed"
+        _until(runtime, timeout, lambda: _settle_deliveries(runtime), missed(what))
     elif until == "attempts":
         count = int(args.get("count", 1))
 
@@ -251,7 +295,12 @@ def wait(runtime: StepRuntime, args: dict[str, Any]) -> None:
                 for d in documents
             )
 
-        _until(runtime, timeout, attempted, f"{count} attempts per document")
+        _until(
+            runtime,
+            timeout,
+            attempted,
+            missed(f"{count} delivery attempt(s) per document", documents=documents, count=count),
+        )
     elif until in ("downloads", "requests"):
         count, path = int(args.get("count", 1)), args.get("path", "")
         kind = "download" if until == "downloads" else None
@@ -264,9 +313,9 @@ def wait(runtime: StepRuntime, args: dict[str, Any]) -> None:
             ]
             return len(entries) >= count
 
-        _until(runtime, timeout, seen, f"{count} {until} on {path or 'any path'}")
+        _until(runtime, timeout, seen, missed(f"{count} {until} on {path or 'any path'}", count=count, path=path))
     else:
-        _wait_idle(runtime, float(args.get("quiet", 0.2)), timeout)
+        _wait_idle(runtime, float(args.get("quiet", runtime.idle_quiet)), timeout, missed("the integration to be idle"))
 
 
 def _settle_deliveries(runtime: StepRuntime) -> bool:
@@ -300,7 +349,7 @@ def _integration_requests_after(runtime: StepRuntime, cursor: int, page: int = I
     return newest, ours or bool(answer.get("truncated"))
 
 
-def _wait_idle(runtime: StepRuntime, quiet: float, timeout: float) -> None:
+def _wait_idle(runtime: StepRuntime, quiet: float, timeout: float, missed: MissedWait | None = None) -> None:
     """Wait until the integration has made no request for ``quiet`` seconds.
 
     Idle is decided from the journal's cursor (the id of its newest entry), never from its length:
@@ -308,7 +357,8 @@ def _wait_idle(runtime: StepRuntime, quiet: float, timeout: float) -> None:
     growing, and a length would read a flooder as idle. Status reports are requests too, so the
     journal sees them.
     """
-    end = time.monotonic() + runtime.remaining(timeout)
+    allowed = runtime.remaining(timeout)
+    end, deadline_wall = time.monotonic() + allowed, time.time() + allowed
     cursor, _ = _integration_requests_after(runtime, runtime.journal_cursor, page=100_000)  # to the newest entry
     last_change = time.monotonic()
     while time.monotonic() < end:
@@ -318,4 +368,9 @@ def _wait_idle(runtime: StepRuntime, quiet: float, timeout: float) -> None:
             last_change = time.monotonic()
         elif time.monotonic() - last_change >= quiet:
             return
-    runtime.observation.step_problems.append(f"the integration was still busy after {timeout:g} s")
+    busy = f"the integration was still busy after {allowed:g} s"
+    if missed is None:
+        runtime.observation.step_problems.append(busy)
+    else:
+        missed.what = f"the integration to be idle ({quiet:g} s without a request)"
+        _record_missed(runtime, missed, timeout, allowed, busy, deadline_wall)

@@ -26,6 +26,7 @@ from starlette.applications import Starlette
 from mock_server.app import create_app
 from mock_server.core.settings import WILDCARD_HOSTS, Settings
 from mock_server.core.tls import TlsFiles, issue
+from mock_server.files.answers import quiet_purposeful_cuts
 from mock_server.web.connections import GuardedHttpProtocol, HeadLimits
 
 
@@ -107,7 +108,9 @@ def uvicorn_config(
     if tls is not None:
         options.update(ssl_certfile=tls.cert, ssl_keyfile=tls.key)
     options.update(overrides)
-    return uvicorn.Config(app, **options)  # type: ignore[arg-type]
+    config = uvicorn.Config(app, **options)  # type: ignore[arg-type]
+    quiet_purposeful_cuts()  # after Config: it (re)configures uvicorn's loggers
+    return config
 
 
 @dataclass

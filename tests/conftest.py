@@ -146,8 +146,9 @@ def run_once(tmp_path_factory: pytest.TempPathFactory, name: str, produce: Calla
 
 def conformance_cli(out: Path, *args: str, timeout: float = 150) -> None:
     """``askara-mock conformance run ARGS`` through the real CLI, every report written to
-    ``out/reports`` (a directory the CLI must create); the terminal output (stderr) goes to
-    ``out/terminal.txt``, the exit code and the arguments to ``out/run.json``."""
+    ``out/reports`` (a directory the CLI must create); the summary (stdout) goes to
+    ``out/terminal.txt``, the progress and logs (stderr) to ``out/log.txt``, the exit code and the
+    arguments to ``out/run.json``."""
     reports = out / "reports"
     done = subprocess.run(
         [
@@ -158,7 +159,8 @@ def conformance_cli(out: Path, *args: str, timeout: float = 150) -> None:
         capture_output=True, text=True, timeout=timeout, cwd=ROOT,
         env={**os.environ, "COLUMNS": "400"},  # one line per message, whatever the terminal
     )  # fmt: skip
-    (out / "terminal.txt").write_text(done.stderr, encoding="utf-8")
+    (out / "terminal.txt").write_text(done.stdout, encoding="utf-8")
+    (out / "log.txt").write_text(done.stderr, encoding="utf-8")
     (out / "run.json").write_text(json.dumps({"args": list(args), "exit_code": done.returncode}), encoding="utf-8")
 
 
@@ -207,7 +209,12 @@ def reference_suite_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return run_once(tmp_path_factory, "reference-suite", produce)
 
 
+def cli_log(out: Path) -> str:
+    """What a shared CLI run wrote on stderr: its live progress and logs."""
+    return (out / "log.txt").read_text(encoding="utf-8")
+
+
 def cli_run(out: Path) -> tuple[int, str, list[str]]:
-    """What a shared CLI run left: its exit code, its terminal output and its arguments."""
+    """What a shared CLI run left: its exit code, its summary (stdout) and its arguments."""
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     return int(run["exit_code"]), (out / "terminal.txt").read_text(encoding="utf-8"), list(run["args"])

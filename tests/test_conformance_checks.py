@@ -97,7 +97,7 @@ BROKEN = [
     ("dishonest-confirm", "download-failure", "honest-confirm", "without a whole PDF download", "webhook", False),
     ("ignore-expiry", "expired-link", "expired-url", "never called GET /documents/", "webhook", False),
     ("bearer-to-pdf-link", "basics", "anonymous-download", "sent an Authorization header", "webhook", False),
-    ("no-refresh", "token-expiry", "token-refresh", "never refreshed", "webhook", False),
+    ("no-refresh", "token-expiry", "token-refresh", "never tried to refresh", "webhook", False),
     ("reuse-refresh-token", "token-expiry", "refresh-rotation", "already spent", "webhook", False),
     ("stale-token-after-refresh", "token-expiry", "stale-token", "already replaced", "webhook", False),
     ("short-token-column", "token-expiry", "refresh-rotation", "truncated to 255 characters", "webhook", False),
@@ -113,6 +113,9 @@ BROKEN = [
     ("first-page-only", "polling", "pagination", "read every page", "polling", False),
     ("python-bool-filter", "polling", "pagination", 'Query parameter "synchronized"', "polling", False),
     ("post-me", "basics", "routes", "POST /me answered 405", "webhook", False),
+    ("ignore-synchronize", "synchronize", "always-confirm", "document_synchronize: none came by", "webhook", False),
+    ("string-success", "basics", "always-confirm", "posted but refused: 422", "webhook", False),
+    ("corrupt-refresh-token", "token-expiry", "token-refresh", "invalid_grant", "webhook", False),
 ]
 
 
@@ -128,6 +131,29 @@ def test_each_defect_fails_the_check_that_targets_it(
     assert verdicts(result)[check_id] == "failed", f"{defect} should fail {check_id}: {message(result, check_id)}"
     assert words in message(result, check_id)
     assert result.exit_code == 1
+
+
+CAUSES = [
+    # defect, scenario, a check it fails that is not its target, words naming the real cause, signatures
+    ("corrupt-refresh-token", "batch", "batch-events", "not for lack of a loop", False),
+    ("reserialize-body", "basics", "ack-within-5s", "refused by the integration (401", True),
+]
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    ("defect", "scenario", "check_id", "words", "signatures"), CAUSES, ids=[f"{r[0]}-{r[2]}" for r in CAUSES]
+)
+def test_a_check_names_the_real_cause_of_what_did_not_happen(
+    tmp_path: Path, defect: str, scenario: str, check_id: str, words: str, signatures: bool
+) -> None:
+    """A check another defect breaks says why (refused refreshes, refused deliveries), not "fix your loop"."""
+    result = run_reference(tmp_path, [scenario], defects=(defect,), signatures=signatures)
+    assert result.error is None, result.error
+    assert verdicts(result)[check_id] == "failed", message(result, check_id)
+    assert words in message(result, check_id)
+    assert "loop over every entry" not in message(result, check_id)
+    assert "Answer 200 at once" not in message(result, check_id)
 
 
 def test_every_check_has_a_defect_that_fails_it() -> None:

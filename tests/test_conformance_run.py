@@ -64,9 +64,9 @@ def test_exit_2_when_the_start_command_exits_at_once(tmp_path: Path) -> None:
         "--timeout", "20",
     )  # fmt: skip
     assert done.returncode == EXIT_NOT_RUN, done.stderr
-    assert "The run could not be made" in done.stderr
-    assert "exited with code 4 before listening" in done.stderr
-    assert "cannot read my config" in done.stderr  # the tail of its output, to see why
+    assert "The run could not be made" in done.stdout  # a result: on stdout
+    assert "exited with code 4 before listening" in done.stdout
+    assert "cannot read my config" in done.stdout  # the tail of its output, to see why
 
 
 @pytest.mark.e2e
@@ -78,7 +78,7 @@ def test_exit_2_when_the_integration_never_listens(tmp_path: Path) -> None:
         "--startup-timeout", "1", "--timeout", "20",
     )  # fmt: skip
     assert done.returncode == EXIT_NOT_RUN, done.stderr
-    assert f"did not listen on 127.0.0.1:{port} within 1 s" in done.stderr
+    assert f"did not listen on 127.0.0.1:{port} within 1 s" in done.stdout
 
 
 @pytest.mark.e2e
@@ -221,6 +221,14 @@ def test_every_cli_option_reaches_the_run_config(monkeypatch) -> None:  # type: 
         "42",
         "--startup-timeout",
         "3",
+        "--scenario-timeout",
+        "33",
+        "--wait-timeout",
+        "8",
+        "--idle-quiet",
+        "0.7",
+        "--stop-grace",
+        "1.5",
         "--start",
         "true",
         "--quiet",
@@ -235,4 +243,5 @@ def test_every_cli_option_reaches_the_run_config(monkeypatch) -> None:  # type: 
         "def502tokentokentoken",
     )
     assert (config.seed, config.timeout, config.startup_timeout, config.start) == (7, 42.0, 3.0, "true")
+    assert (config.scenario_timeout, config.wait_timeout, config.idle_quiet, config.stop_grace) == (33.0, 8.0, 0.7, 1.5)
     assert [s.name for s in config.scenarios] == ["basics"]

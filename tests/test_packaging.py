@@ -27,6 +27,8 @@ from typing import Any
 
 import pytest
 
+from mock_server.serving import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("mock_server", "conformance")
 DATA = ("mock_server/schemas", "conformance/scenarios", "mock_server/control/ui.html")
@@ -142,6 +144,29 @@ def test_the_sdist_holds_the_source_byte_for_byte(dists: tuple[Path, Path]) -> N
     for name in ("pyproject.toml", "README.md", "MANIFEST.in"):
         assert files.get(name) == (ROOT / name).read_bytes(), name
     _compare(_under(files, PACKAGES + SDIST_ONLY), tree_files(*PACKAGES, *SDIST_ONLY), "sdist")
+
+
+@pytest.mark.e2e
+def test_a_wheel_without_its_scenarios_judges_nothing_and_says_so(dists: tuple[Path, Path], tmp_path: Path) -> None:
+    """A build that leaves the scenarios out must not pass a run (it printed "PASSED: 0 passed", exit 0)."""
+    site = tmp_path / "site"
+    with zipfile.ZipFile(dists[1]) as archive:
+        for name in archive.namelist():
+            if not name.startswith("conformance/scenarios/"):
+                archive.extract(name, site)
+    port = free_port()
+    start = f"{sys.executable} {ROOT / 'tests' / 'integrations' / 'reference.py'} --port {port} --data-dir {tmp_path}"
+    command = [sys.executable, "-c", "from mock_server.cli import main; main()", "conformance", "run",
+               "--target-url", f"http://127.0.0.1:{port}/webhook", "--start", start, "--timeout", "30"]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(site), "COLUMNS": "400"}
+    done = subprocess.run(command, capture_output=True, text=True, timeout=90, cwd=tmp_path, env=env)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "NOT A PASS, nothing was judged: no scenario was given and the standard suite is empty" in done.stdout
+    assert re.search(r"^NOTHING JUDGED: 0 passed, 0 failed, \d+ skipped", done.stdout, re.M), done.stdout
+    assert str(site) in subprocess.run(
+        [sys.executable, "-c", "import conformance; print(conformance.__file__)"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, check=True,
+    ).stdout, "the run must have used the wheel's copy of the package"
 
 
 @pytest.mark.parametrize(("link", "target"), sorted(LINKS.items()))

@@ -12,6 +12,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from typing import Any
 
+from conformance.checks.causes import because
 from conformance.checks.registry import Status, check, skip
 from conformance.observation import Observation
 
@@ -38,6 +39,9 @@ def token_refresh(observation: Observation) -> tuple[Status, str, list[dict[str,
     unauthorized = [e for e in observation.api_requests() if e.get("status") == 401 and e.get("at", 0) >= expired_at]
     refreshed = [e for e in _refreshes(observation) if e.get("status") == 200 and e.get("at", 0) >= expired_at]
     confirmed = [r for r in observation.reports if r.get("success") is not None and r.get("at", 0) >= expired_at]
+    after = [e for e in observation.api_requests() if e.get("at", 0) >= expired_at]
+    if not after:
+        return skip("the integration made no API call after the access tokens expired: nothing needed a refresh")
     if not refreshed:
         refused = [e for e in _refreshes(observation) if e.get("at", 0) >= expired_at]
         if refused:
@@ -48,14 +52,21 @@ def token_refresh(observation: Observation) -> tuple[Status, str, list[dict[str,
                 f"refresh was refused: {'; '.join(why)}",
                 [_refresh_evidence(e) for e in refused[:10]],
             )
+        if not unauthorized:
+            return skip(f"no call of the integration met an expired access token ({len(after)} call(s) after expiry)")
         return (
             "failed",
-            f"tokens expired and the integration got {len(unauthorized)} × 401, but never refreshed "
+            f"tokens expired and the integration got {len(unauthorized)} × 401, but never tried to refresh "
             "its access token (POST /oauth2/token grant_type=refresh_token)",
             [{"request": e.get("id"), "path": e.get("path"), "status": e.get("status")} for e in unauthorized[:10]],
         )
     if not confirmed:
-        return "failed", "the integration refreshed its token but did not get on with the work (no status report)", []
+        return (
+            "failed",
+            "the integration refreshed its token but did not get on with the work (no status report)"
+            + because(observation),
+            [],
+        )
     return "passed", f"refreshed {len(refreshed)} time(s) after expiry; work went on", []
 
 
@@ -75,7 +86,12 @@ def refresh_rotation(observation: Observation) -> tuple[Status, str, list[dict[s
             "every token of the family. Keep the newest refresh token after each refresh.",
             [{"request": e.get("id"), "outcome": e.get("refresh_outcome"), "status": e.get("status")} for e in reused],
         )
-    return "passed", f"{len(refreshes)} refreshes, each with the newest refresh token", []
+    rotated = [e for e in refreshes if e.get("refresh_outcome") == "rotated"]
+    others = sorted({str(e.get("refresh_outcome")) for e in refreshes if e.get("refresh_outcome") != "rotated"})
+    if not rotated:
+        return skip(f"no refresh of the integration rotated a token (outcomes: {', '.join(others)}): nothing to judge")
+    refused = f"; {len(refreshes) - len(rotated)} refused for other reasons ({', '.join(others)})" if others else ""
+    return "passed", f"{len(rotated)} refreshes, each with the newest refresh token{refused}", []
 
 
 def _truncation_message(entry: dict[str, Any]) -> str:
@@ -90,12 +106,14 @@ def _truncation_message(entry: dict[str, Any]) -> str:
 def _refusal(entry: dict[str, Any]) -> str:
     if entry.get("refresh_outcome") == "truncated":
         return _truncation_message(entry)
-    return f"HTTP {entry.get('status')}, refresh_outcome {entry.get('refresh_outcome')}"
+    error = f" {entry['oauth_error']}" if entry.get("oauth_error") else ""
+    said = f": {entry['problem']}" if entry.get("problem") else ""
+    return f"HTTP {entry.get('status')}{error} (refresh_outcome {entry.get('refresh_outcome')}){said}"
 
 
 def _refresh_evidence(entry: dict[str, Any]) -> dict[str, Any]:
     evidence = {"request": entry.get("id"), "outcome": entry.get("refresh_outcome"), "status": entry.get("status")}
-    for key in ("refresh_presented_length", "refresh_issued_length"):
+    for key in ("oauth_error", "refresh_presented_length", "refresh_issued_length"):
         if key in entry:
             evidence[key] = entry[key]
     return evidence
@@ -200,9 +218,12 @@ def rate_limit(observation: Observation) -> tuple[Status, str, list[dict[str, An
 
 @check("scopes", "the token asks for the scopes the integration needs")
 def scopes(observation: Observation) -> tuple[Status, str, list[dict[str, Any]]]:
-    requests = [e for e in observation.api_requests() if e.get("kind") == "api"]
-    if not requests:
+    calls = [e for e in observation.api_requests() if e.get("kind") == "api"]
+    if not calls:
         return skip("the integration made no API call in this scenario")
+    requests = [e for e in calls if e.get("status") != 401]  # a 401 is refused before any scope is looked at
+    if not requests:
+        return skip(f"every one of its {len(calls)} API call(s) was refused 401, before a scope was looked at")
     forbidden = [e for e in requests if e.get("status") == 403]
     if forbidden:
         paths = sorted({f"{e.get('method')} {e.get('path')}" for e in forbidden})

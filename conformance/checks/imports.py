@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from conformance.checks.causes import because, describe_refused_posts, refusal_evidence, refused_status_posts
 from conformance.checks.registry import Status, check, skip
 from conformance.observation import Observation
 
@@ -18,14 +19,32 @@ def always_confirm(observation: Observation) -> tuple[Status, str, list[dict[str
     if not documents:
         return skip("no document was delivered to the integration in this scenario")
     missing = [d for d in documents if not observation.reports_for(d)]
-    if missing:
-        return (
-            "failed",
-            f"{len(missing)} of {len(documents)} delivered documents got no POST /documents/{{uuid}}/status: "
-            "always confirm, success or failure",
-            [{"document": d, "downloads": len(observation.downloads(d))} for d in missing],
+    if not missing:
+        return "passed", f"all {len(documents)} delivered documents were confirmed", []
+    refused = {d: refused_status_posts(observation, d) for d in missing}
+    never = [d for d in missing if not refused[d]]
+    parts = []
+    if len(never) < len(missing):
+        posts = [e for d in missing for e in refused[d]]
+        parts.append(
+            f"{len(missing) - len(never)} of {len(documents)} delivered documents were confirmed but the mock refused "
+            f"the report ({describe_refused_posts(posts)}): send what the refusal names (success a boolean, "
+            "a valid access token with write:document_integrations)"
         )
-    return "passed", f"all {len(documents)} delivered documents were confirmed", []
+    if never:
+        parts.append(
+            f"{len(never)} of {len(documents)} delivered documents got no POST /documents/{{uuid}}/status: "
+            f"always confirm, success or failure{because(observation, never)}"
+        )
+    evidence = [
+        {
+            "document": d,
+            "downloads": len(observation.downloads(d)),
+            "refused_reports": [refusal_evidence(e) for e in refused[d]][:5],
+        }
+        for d in missing
+    ]
+    return "failed", "; ".join(parts), evidence
 
 
 def _download_faulted(observation: Observation) -> list[str]:
@@ -42,7 +61,12 @@ def confirm_failure(observation: Observation) -> tuple[Status, str, list[dict[st
         reports = observation.reports_for(document)
         failures = [r for r in reports if r.get("success") is False]
         if not reports:
-            problems.append({"document": document, "problem": "no status report at all after the download failed"})
+            problems.append(
+                {
+                    "document": document,
+                    "problem": f"no status report at all after the download failed{because(observation, [document])}",
+                }
+            )
         elif not failures:
             problems.append({"document": document, "problem": "only success reports, though the download failed"})
         elif not any((r.get("error") or "").strip() for r in failures):
@@ -55,8 +79,14 @@ def confirm_failure(observation: Observation) -> tuple[Status, str, list[dict[st
 @check("honest-confirm", "success: true is never reported for a document whose PDF was not downloaded whole")
 def honest_confirm(observation: Observation) -> tuple[Status, str, list[dict[str, Any]]]:
     successes = [r for r in observation.reports if r.get("success") is True]
-    if not successes and not _download_faulted(observation):
-        return skip("no document was confirmed in this scenario")
+    faulted = _download_faulted(observation)
+    declined = [
+        d
+        for d in faulted
+        if observation.reports_for(d) and not any(r.get("success") for r in observation.reports_for(d))
+    ]
+    if not successes and not declined:
+        return skip("no document was confirmed in this scenario (no status report to judge)")
     problems = []
     for report in successes:
         document = report.get("document_uuid", "")
@@ -87,7 +117,10 @@ def honest_confirm(observation: Observation) -> tuple[Status, str, list[dict[str
             "and that the body length matches Content-Length",
             problems,
         )
-    return "passed", f"{len(successes)} success reports, each after a whole download", []
+    said = [f"{len(successes)} success report(s), each after a whole download"] if successes else []
+    if declined:
+        said.append(f"{len(declined)} document(s) whose download failed reported success: false")
+    return "passed", "; ".join(said), []
 
 
 @check("expired-url", "a PDF link older than an hour is renewed through GET /documents/{uuid}")
@@ -105,7 +138,9 @@ def expired_url(observation: Observation) -> tuple[Status, str, list[dict[str, A
         ]
         reports = observation.reports_for(document)
         if not refused:
-            problems.append({"document": document, "problem": "the expired link was never tried"})
+            problems.append(
+                {"document": document, "problem": f"the expired link was never tried{because(observation, [document])}"}
+            )
         elif not renewals:
             problems.append(
                 {
@@ -133,7 +168,7 @@ def anonymous_download(observation: Observation) -> tuple[Status, str, list[dict
         return (
             "failed",
             f"{len(sent)} of {len(downloads)} PDF downloads sent an Authorization header ({scheme}) with the "
-            f"pre-signed link ({len(refused)} answered 400 InvalidArgument \"Only one auth mechanism allowed\", as "
+            f'pre-signed link ({len(refused)} answered 400 InvalidArgument "Only one auth mechanism allowed", as '
             "S3 answers): download pdf.url with no Authorization header, through an HTTP client without a default "
             "auth header; the token must not leave the API host",
             [

@@ -1,6 +1,8 @@
 """The JSON report: the contract of ``../shared/design.md`` — each check by id with its status and evidence.
 
-``warnings`` adds what the verdict does not depend on: the mock's assumptions the integration
+Each scenario lists its ``problems`` and, structured, its ``missed_waits`` (conformance/waits.py: what was
+awaited, the deadline, how late it came or for which documents it never did). ``warnings`` adds what
+the verdict does not depend on: the mock's assumptions the integration
 leaned on (with its requests as evidence and what to verify in Askara's staging) and the webhooks
 whose URL the mock flagged.
 """
@@ -58,6 +60,7 @@ def to_dict(result: RunResult) -> dict[str, Any]:
                 "status": o.status,
                 "duration_s": round(o.duration_s, 3),
                 "problems": o.problems,
+                "missed_waits": [w.evidence() for w in o.observation.missed_waits] if o.observation else [],
                 "checks": [asdict(r) for r in o.results],
             }
             for o in result.scenarios

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.reports.data import to_dict
+from conformance.reports.summary import NOTHING_JUDGED
 from conformance.runner import RunResult
 
 STYLE = """
@@ -48,7 +49,9 @@ def render(result: RunResult) -> str:
         f"{escape(datetime.fromtimestamp(data['started_at'], tz=UTC).isoformat())}</p>",
     ]
     if data["error"]:
-        parts.append(f"<h2>The run could not be made</h2><pre>{escape(data['error'])}</pre>")
+        unjudged = data["error"].startswith(NOTHING_JUDGED)
+        title = "Not a pass: nothing was judged" if unjudged else "The run could not be made"
+        parts.append(f"<h2>{title}</h2><pre>{escape(data['error'])}</pre>")
     summary = data["summary"]
     parts.append(f"<p>{summary['passed']} passed · {summary['failed']} failed · {summary['skipped']} skipped</p>")
     failed = [c for c in data["checks"] if c["status"] == "failed"]

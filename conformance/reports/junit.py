@@ -1,5 +1,10 @@
 """JUnit XML: one testsuite per scenario, one testcase per check it feeds, readable by any CI.
 
+A testcase's ``time`` is its scenario's time shared equally among the checks it feeds (they are all
+judged from one play, so the cases add up to the suite). A wait that ran out fails the cases it fed,
+with what never came (or how late) in the failure's message; the suite's ``system-out`` repeats the
+scenario's problems.
+
 The run's warnings are a last testsuite, ``warnings``: one *skipped* testcase per assumption the
 integration relied on (``conformance.assumptions``, the reason says what to verify, the requests
 are its ``system-out``) and per flagged webhook (``conformance.webhooks``). Skipped, so a CI shows
@@ -19,7 +24,7 @@ def to_xml(result: RunResult) -> ET.Element:
     suites = ET.Element("testsuites", name="askara-mock conformance", time=f"{result.duration_s:.3f}")
     if result.error:
         suite = ET.SubElement(suites, "testsuite", name="run", tests="1", failures="0", errors="1", skipped="0")
-        case = ET.SubElement(suite, "testcase", classname="run", name="run")
+        case = ET.SubElement(suite, "testcase", classname="run", name="run", time=f"{result.duration_s:.3f}")
         ET.SubElement(case, "error", message=result.error).text = result.error
     for outcome in result.scenarios:
         counts = {s: sum(1 for r in outcome.results if r.status == s) for s in ("failed", "skipped")}
@@ -33,8 +38,11 @@ def to_xml(result: RunResult) -> ET.Element:
             skipped=str(counts["skipped"]),
             time=f"{outcome.duration_s:.3f}",
         )
+        share = f"{outcome.duration_s / max(1, len(outcome.results)):.3f}"
         for result_ in outcome.results:
-            case = ET.SubElement(suite, "testcase", classname=f"conformance.{outcome.name}", name=result_.check)
+            case = ET.SubElement(
+                suite, "testcase", classname=f"conformance.{outcome.name}", name=result_.check, time=share
+            )
             if result_.status == "failed":
                 failure = ET.SubElement(case, "failure", message=result_.message, type=result_.check)
                 failure.text = json.dumps(result_.evidence, indent=2, default=str)

@@ -1,20 +1,37 @@
-"""Live progress, the summary table and the run's warnings (assumptions relied on, flagged webhooks) in the terminal."""
+"""The summary on stdout: a table and the run's warnings (assumptions relied on, flagged webhooks) on a
+terminal, plain text (reports/plain.py) when stdout is a pipe or a CI log. Progress goes to stderr."""
 
 from __future__ import annotations
+
+import sys
+from typing import TextIO
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from conformance.reports.plain import write_plain
+from conformance.reports.summary import counts_line, headline, missed_waits
 from conformance.runner import RunResult
+
+
+def print_result(result: RunResult, out: TextIO | None = None) -> None:
+    """The summary where results go: a rich table on a terminal, plain lines otherwise."""
+    out = out or sys.stdout
+    if out.isatty():
+        print_summary(result, Console(file=out))
+    else:
+        write_plain(result, out)
+        out.flush()
+
 
 STYLES = {"passed": "green", "failed": "bold red", "skipped": "dim", "error": "yellow"}
 
 
 def print_summary(result: RunResult, console: Console | None = None) -> None:
     console = console or Console()
-    if result.error:
-        console.print(f"[yellow]The run could not be made:[/] {escape(result.error)}")
+    if headline(result):
+        console.print(f"[yellow]{escape(headline(result))}[/]")
     table = Table(title="askara-mock conformance", title_justify="left")
     table.add_column("check")
     table.add_column("status")
@@ -23,13 +40,13 @@ def print_summary(result: RunResult, console: Console | None = None) -> None:
         style = STYLES.get(check.status, "")
         table.add_row(check.check, f"[{style}]{check.status}[/]", escape(check.message))  # "[basics] ..." is text
     console.print(table)
+    waits = missed_waits(result)
+    if waits:
+        console.print("[yellow]waits that ran out, and other problems:[/]")
+        for line in waits:
+            console.print(f"  {escape(line)}")
     print_warnings(result, console)
-    counts = {s: sum(1 for c in result.checks if c.status == s) for s in ("passed", "failed", "skipped")}
-    verdict_style = STYLES.get(result.verdict, "")
-    console.print(
-        f"[{verdict_style}]{result.verdict.upper()}[/]: {counts['passed']} passed, {counts['failed']} failed, "
-        f"{counts['skipped']} skipped in {result.duration_s:.1f} s"
-    )
+    console.print(f"[{STYLES.get(result.verdict, '')}]{escape(counts_line(result))}[/]")
 
 
 def print_warnings(result: RunResult, console: Console) -> None:

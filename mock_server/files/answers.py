@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from collections.abc import Iterable
+from contextvars import ContextVar
 from xml.sax.saxutils import escape
 
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 XML = "application/xml"
+INCOMPLETE_RESPONSE = "ASGI callable returned without completing response"
+"""What uvicorn logs (as an error) when an app returns mid-body: what a truncate fault does on purpose."""
+_CUT_ON_PURPOSE: ContextVar[bool] = ContextVar("askara_cut_on_purpose", default=False)
 _RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)")
 
 
@@ -81,5 +86,24 @@ class TruncatedResponse(Response):
     """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        _CUT_ON_PURPOSE.set(True)  # uvicorn's request task: seen by its log call once this returns
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
         await send({"type": "http.response.body", "body": self.body[: len(self.body) // 2], "more_body": True})
+
+
+class PurposefulCutFilter(logging.Filter):
+    """Drops uvicorn's "returned without completing response" error for a body the truncate fault cut.
+
+    uvicorn logs it from the request's own task right after the app returns, so the context variable
+    :class:`TruncatedResponse` set is visible; the same message for any other cause still shows.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (_CUT_ON_PURPOSE.get() and str(record.msg).startswith(INCOMPLETE_RESPONSE))
+
+
+def quiet_purposeful_cuts(logger: logging.Logger | None = None) -> None:
+    """Install :class:`PurposefulCutFilter` on uvicorn's error logger, once."""
+    logger = logger or logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, PurposefulCutFilter) for f in logger.filters):
+        logger.addFilter(PurposefulCutFilter())

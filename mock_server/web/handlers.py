@@ -81,6 +81,8 @@ async def _oauth_handler(request: Request, exc: Exception) -> Response:
     if hint:
         body["hint"] = hint
     body["message"] = exc.description
+    # The journal keeps the OAuth error and what it said, so the harness can name why a refresh was refused.
+    request.scope.setdefault("askara.note", {}).update({"oauth_error": exc.error, "problem": exc.description[:300]})
     explanation = getattr(exc, "explanation", None)
     if explanation:
         explain(request, explanation, headers)

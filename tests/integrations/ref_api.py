@@ -155,6 +155,8 @@ class AskaraApi:
             if self.access_token is not None and self.access_token != stale:
                 return self.access_token
             spent = self.original_refresh_token if self.defects.on("reuse-refresh-token") else self.refresh_token
+            if self.defects.on("corrupt-refresh-token"):
+                spent = spent[:-1] + ("A" if spent[-1:] != "A" else "B")
             body: dict[str, str] = {
                 "grant_type": "refresh_token",
                 "refresh_token": spent,

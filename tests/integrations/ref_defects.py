@@ -87,6 +87,21 @@ DEFECTS: dict[str, Defect] = {
             "polls GET /documents?synchronized=False (Python's str(False)), which Askara's BooleanFilter drops",
         ),
         Defect("post-me", "routes", "calls POST /me at start-up (the quickstart's curl) and logs the refusal"),
+        Defect(
+            "ignore-synchronize",
+            "always-confirm",
+            "acknowledges document_synchronize deliveries and does nothing: the clinician's Synchronize is lost",
+        ),
+        Defect(
+            "string-success",
+            "always-confirm",
+            'posts its status reports with success as a string ("true"/"false"); the mock refuses them 422',
+        ),
+        Defect(
+            "corrupt-refresh-token",
+            "token-refresh",
+            "changes the last character of the refresh token it presents, so every refresh is refused invalid_grant",
+        ),
     )
 }
 

@@ -90,6 +90,9 @@ class Importer:
             return
         action = event.get("action")
         metadata = event.get("metadata") if isinstance(event.get("metadata"), dict) else {}
+        if action == "document_synchronize" and self.defects.on("ignore-synchronize"):
+            log.info("event: document_synchronize acknowledged and ignored (defect ignore-synchronize)")
+            return
         if action in DOCUMENT_ACTIONS:
             document = metadata.get("document") if isinstance(metadata.get("document"), dict) else {}
             await self.import_document(event.get("id") or document.get("uuid"), document, origin=str(action))
@@ -128,12 +131,14 @@ class Importer:
     async def confirm(self, doc_uuid: str, body: dict[str, Any]) -> None:
         if self.defects.on("never-confirm"):
             return
+        if self.defects.on("string-success"):
+            body = {**body, "success": "true" if body["success"] else "false"}
         try:
             response = await self.api.call("POST", f"/documents/{doc_uuid}/status", json_body=body)
         except ApiError as exc:
             log.info("document %s: status report could not be sent: %s", doc_uuid, exc)
             return
-        outcome = "success" if body["success"] else "failure"
+        outcome = "success" if body["success"] in (True, "true") else "failure"
         if response.is_success:
             log.info("document %s: confirmed %s", doc_uuid, outcome)
         else:
