@@ -56,6 +56,10 @@ def conformance() -> None:
 )
 @click.option("--signatures", is_flag=True, help="The integration verifies webhook signatures: test forged ones.")
 @click.option("--mock-url", default=None, help="Use a mock that is already running instead of starting one.")
+@click.option("--mock-tls", is_flag=True, help="Serve the harness's mock over HTTPS with a CA it issues (as Askara is "
+              "HTTPS only); the integration gets the CA in SSL_CERT_FILE, NODE_EXTRA_CA_CERTS, ASKARA_CA_FILE...")
+@click.option("--mock-ca", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="CA file of an HTTPS --mock-url (what `askara-mock serve --tls` printed).")
 @click.option(
     "--mock-port",
     type=int,
@@ -107,6 +111,8 @@ def run_command(
     register_webhook: bool,
     signatures: bool,
     mock_url: str | None,
+    mock_tls: bool,
+    mock_ca: str | None,
     mock_port: int | None,
     client_secret: str | None,
     webhook_secret: str | None,
@@ -140,6 +146,8 @@ def run_command(
         scenarios=loaded,
         start=start_command,
         mock_url=mock_url,
+        mock_tls=mock_tls,
+        mock_ca=mock_ca,
         mock_port=mock_port,
         mode=mode,
         register_webhook=register_webhook,

@@ -16,12 +16,13 @@ import contextlib
 import importlib
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.checks import CHECKS, CheckResult, judge
 from conformance.mockclient import MockClient, MockError
+from conformance.mockstart import MockEndpoint, started_mock
 from conformance.observation import Observation
 from conformance.run_warnings import RunWarnings, gather, journal_cursor
 from conformance.scenario import Scenario
@@ -31,7 +32,6 @@ from conformance.timeline import timeline as _timeline
 from conformance.waits import apply as apply_missed_waits
 from conformance.waits import resolve as resolve_missed_waits
 from mock_server.core.settings import Settings
-from mock_server.serving import serve_in_thread
 
 EXIT_PASSED = 0
 EXIT_FAILED = 1
@@ -48,6 +48,10 @@ class RunConfig:
     mock_port: int | None = None
     mock_files_port: int | None = None
     """Port of the files origin (PDF links) with ``mock_port``; None: ``mock_port`` + 1. Without one: free ports."""
+    mock_tls: bool = False
+    """Serve the harness's mock over HTTPS with a CA it issues (``--mock-tls``); the integration is told the CA."""
+    mock_ca: str | None = None
+    """The CA of an HTTPS ``mock_url`` (``--mock-ca``), trusted besides the system store."""
     mode: str = "webhook"
     signatures: bool = False
     timeout: float = 300.0
@@ -105,11 +109,7 @@ class RunResult:
     """Assumptions the integration leaned on and flagged webhooks: reported, never a failure."""
 
 
-@contextlib.contextmanager
-def _mock(config: RunConfig, seed: int) -> Iterator[str]:
-    if config.mock_url:
-        yield config.mock_url
-        return
+def _mock(config: RunConfig, seed: int) -> contextlib.AbstractContextManager[MockEndpoint]:
     settings = Settings(
         port=config.mock_port or 0,
         files_port=config.mock_files_port,
@@ -119,9 +119,9 @@ def _mock(config: RunConfig, seed: int) -> Iterator[str]:
         client_secret=config.client_secret,
         webhook_secret=config.webhook_secret
         or ("whsec_" + "YXNrYXJhLW1vY2stY29uZm9ybWFuY2Utc2VjcmV0" if config.signatures else None),
+        tls=config.mock_tls,
     )
-    with serve_in_thread(settings, pick_port=config.mock_port is None) as running:
-        yield running.url
+    return started_mock(settings, url=config.mock_url, ca_file=config.mock_ca, pick_port=config.mock_port is None)
 
 
 def run(config: RunConfig) -> RunResult:
@@ -134,8 +134,9 @@ def run(config: RunConfig) -> RunResult:
     integration: dict[str, Any] = {"command": config.start}
     warnings = RunWarnings()
     try:
-        with _mock(config, seed) as mock_url:
-            mock = MockClient(mock_url)
+        with _mock(config, seed) as endpoint:
+            mock_url = endpoint.url
+            mock = MockClient(mock_url, ca_file=endpoint.ca_file)
             try:
                 journal_start = journal_cursor(mock)
                 creds = (
@@ -152,6 +153,7 @@ def run(config: RunConfig) -> RunResult:
                     "ASKARA_REFRESH_TOKEN": creds["refresh_token"],
                     "ASKARA_WEBHOOK_URL": config.target_url,
                     **({"ASKARA_WEBHOOK_SECRET": creds["webhook_secret"]} if creds.get("webhook_secret") else {}),
+                    **endpoint.trust_env(),
                     **config.extra_env,
                 }
                 if config.start:

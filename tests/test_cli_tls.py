@@ -70,3 +70,32 @@ def test_serve_tls_from_the_command_line_then_with_its_own_cert_and_key(tmp_path
         assert banner["mock_url"].startswith("https://") and banner["tls"]["cert"] == str(tmp_path / "cert.pem")
         done = _clock_show(banner, str(tmp_path / "ca.pem"))
         assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.e2e
+def test_conformance_run_serves_its_mock_over_https_and_the_integration_trusts_it(tmp_path: Path) -> None:
+    from conftest import conformance_cli, reference_command
+
+    port = free_port()
+    conformance_cli(tmp_path, "--target-url", f"http://127.0.0.1:{port}/webhook", "--mock-tls",
+                    "--start", reference_command(port, tmp_path / "data"), "--scenario", "basics")
+    report = json.loads((tmp_path / "reports" / "report.json").read_text(encoding="utf-8"))
+    assert json.loads((tmp_path / "run.json").read_text())["exit_code"] == 0, (tmp_path / "log.txt").read_text()
+    assert report["mock_url"].startswith("https://127.0.0.1:")
+    assert report["verdict"] == "passed"
+    statuses = {c["id"]: c["status"] for c in report["checks"]}
+    assert statuses["always-confirm"] == "passed" and statuses["ack-within-5s"] == "passed"
+
+
+def test_the_integration_is_told_the_mock_ca_under_the_usual_names(tmp_path: Path) -> None:
+    from conformance.mockstart import REPLACING_VARIABLES, MockEndpoint, system_bundle_with
+    from mock_server.core.tls import issue
+
+    files = issue(tmp_path, ["127.0.0.1"])
+    assert files.ca is not None
+    bundle = system_bundle_with(files.ca, tmp_path)
+    env = MockEndpoint("https://127.0.0.1:1", files.ca, bundle).trust_env()
+    assert env["ASKARA_CA_FILE"] == env["NODE_EXTRA_CA_CERTS"] == files.ca
+    assert all(env[name] == bundle for name in REPLACING_VARIABLES)
+    assert Path(files.ca).read_text() in Path(bundle).read_text()  # the mock's CA, after the system's
+    assert MockEndpoint("http://127.0.0.1:1").trust_env() == {}

@@ -229,6 +229,9 @@ def test_every_cli_option_reaches_the_run_config(monkeypatch) -> None:  # type: 
         "0.7",
         "--stop-grace",
         "1.5",
+        "--mock-tls",
+        "--mock-ca",
+        __file__,
         "--start",
         "true",
         "--quiet",
@@ -245,3 +248,4 @@ def test_every_cli_option_reaches_the_run_config(monkeypatch) -> None:  # type: 
     assert (config.seed, config.timeout, config.startup_timeout, config.start) == (7, 42.0, 3.0, "true")
     assert (config.scenario_timeout, config.wait_timeout, config.idle_quiet, config.stop_grace) == (33.0, 8.0, 0.7, 1.5)
     assert [s.name for s in config.scenarios] == ["basics"]
+    assert (config.mock_tls, config.mock_ca) == (True, __file__)

@@ -17,7 +17,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
+import ssl
 import sys
 import tempfile
 from collections.abc import AsyncIterator
@@ -80,11 +82,15 @@ def build_app(args: argparse.Namespace, credentials: Credentials) -> Starlette:
     data_dir.mkdir(parents=True, exist_ok=True)
     state: dict[str, object] = {}
 
+    # An HTTPS Askara signed by a private CA (the harness's --mock-tls): trust ASKARA_CA_FILE too.
+    ca_file = os.environ.get("ASKARA_CA_FILE")
+    verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_file) if ca_file else True
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with (
-            httpx.AsyncClient(timeout=10.0, trust_env=False) as api_http,
-            httpx.AsyncClient(timeout=15.0, trust_env=False, follow_redirects=True) as download_http,
+            httpx.AsyncClient(timeout=10.0, trust_env=False, verify=verify) as api_http,
+            httpx.AsyncClient(timeout=15.0, trust_env=False, verify=verify, follow_redirects=True) as download_http,
         ):
             api = AskaraApi(api_http, credentials, defects)
             importer = Importer(api, download_http, data_dir, defects)
