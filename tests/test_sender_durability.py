@@ -7,38 +7,22 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
 from mock_server.serving import free_port
-from mock_server.testing.receiver import ScriptedReceiver
+from mock_server.testing.receiver import ScriptedReceiver, receiver_in_thread
 from mock_server.testing.sender import add_webhook, build_context, emit_note, sender, sender_settings, start, stop
 
 START = 1_780_000_000.0
 
 
-@contextmanager
-def receiver_thread(default: str) -> Iterator[ScriptedReceiver]:
-    """A receiver on its own loop in a thread (the mock runs in another process)."""
-    loop = asyncio.new_event_loop()
-    rx = ScriptedReceiver()
-    rx.script.extend([default] * 100)
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    asyncio.run_coroutine_threadsafe(rx.__aenter__(), loop).result(10)
-    try:
-        yield rx
-    finally:
-        asyncio.run_coroutine_threadsafe(rx.close(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
+def receiver_thread(default: str):  # type: ignore[no-untyped-def]
+    """A receiver in a thread (the mock runs in another process), answering ``default`` 100 times."""
+    return receiver_in_thread(*[default] * 100)
 
 
 def serve(state: Path, port: int) -> subprocess.Popen[bytes]:

@@ -17,8 +17,11 @@ import asyncio
 import socket
 import ssl
 import struct
+import threading
 import time
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 HUGE_BYTES = 64 * 1024 * 1024
@@ -135,6 +138,24 @@ class ScriptedReceiver:
 
 
 _KNOWN = {"ok", "status", "redirect", "slow", "hang", "close", "reset", "garbage", "trickle", "huge"}
+
+
+@contextmanager
+def receiver_in_thread(*script: str) -> Iterator[ScriptedReceiver]:
+    """A receiver on an event loop of its own in a thread: for a mock running in another process."""
+    loop = asyncio.new_event_loop()
+    rx = ScriptedReceiver()
+    rx.script.extend(script)
+    thread = threading.Thread(target=loop.run_forever, name="askara-mock-receiver", daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(rx.__aenter__(), loop).result(10)
+    try:
+        yield rx
+    finally:
+        asyncio.run_coroutine_threadsafe(rx.close(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
 
 
 def _response(status: int, body: bytes, *, extra: bytes = b"") -> bytes:
