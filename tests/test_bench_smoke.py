@@ -59,3 +59,15 @@ def test_startup_smoke_prints_every_figure() -> None:
     assert result.returncode == 0, result.stderr
     medians = json.loads(result.stdout)["median_s"]
     assert set(medians) == {"help", "client", "serve"} and all(0 < value < 30 for value in medians.values())
+
+
+def test_hostile_clients_bench_reports_every_limit() -> None:
+    bench = BENCH.parent / "bench_hostile.py"
+    result = subprocess.run([sys.executable, str(bench), "--idle", "20", "--json"], capture_output=True, text=True,
+                            timeout=90)
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert figures["idle"] == {"connections": 20, "unanswered": 0, "closed_after_keep_alive": 20}
+    assert figures["slow_headers"]["status"] == 408
+    assert figures["big_header"]["status"] == 431
+    assert figures["over_the_limit"]["next_connection_status"] == 503
