@@ -31,4 +31,5 @@ CHECK_IDS: Final = (
     "signature",
     "unusual-payloads",
     "routes",
+    "synchronize-retry",
 )

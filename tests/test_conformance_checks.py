@@ -113,6 +113,10 @@ BROKEN = [
     ("first-page-only", "polling", "pagination", "read every page", "polling", False),
     ("python-bool-filter", "polling", "pagination", 'Query parameter "synchronized"', "polling", False),
     ("post-me", "basics", "routes", "POST /me answered 405", "webhook", False),
+    ("ignore-synchronize", "synchronize", "synchronize-retry", "not downloaded again after the Synchronize", "webhook",
+     False),
+    ("no-retry-after-failure", "synchronize", "synchronize-retry", "never a document whose import failed", "webhook",
+     False),
 ]
 
 

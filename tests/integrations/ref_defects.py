@@ -87,6 +87,12 @@ DEFECTS: dict[str, Defect] = {
             "polls GET /documents?synchronized=False (Python's str(False)), which Askara's BooleanFilter drops",
         ),
         Defect("post-me", "routes", "calls POST /me at start-up (the quickstart's curl) and logs the refusal"),
+        Defect("ignore-synchronize", "synchronize-retry", "acknowledges document_synchronize and ignores it"),
+        Defect(
+            "no-retry-after-failure",
+            "synchronize-retry",
+            "deduplicates every document it has seen, so one whose import failed is never tried again",
+        ),
     )
 }
 

@@ -90,7 +90,9 @@ class Importer:
             return
         action = event.get("action")
         metadata = event.get("metadata") if isinstance(event.get("metadata"), dict) else {}
-        if action in DOCUMENT_ACTIONS:
+        if action == "document_synchronize" and self.defects.on("ignore-synchronize"):
+            log.info("event: document_synchronize acknowledged and ignored")
+        elif action in DOCUMENT_ACTIONS:
             document = metadata.get("document") if isinstance(metadata.get("document"), dict) else {}
             await self.import_document(event.get("id") or document.get("uuid"), document, origin=str(action))
         elif action in NOTE_ACTIONS:
@@ -107,7 +109,8 @@ class Importer:
             log.info("document: ignored %s with an invalid uuid %r", origin, raw_uuid)
             return
         state = self.documents.get(doc_uuid)
-        if self.dedupe and state in ("in_progress", "done"):
+        skipped = {"in_progress", "done"} | ({"failed"} if self.defects.on("no-retry-after-failure") else set())
+        if self.dedupe and state in skipped:
             log.info("document %s: %s skipped, already %s", doc_uuid, origin, state)
             return
         self.documents[doc_uuid] = "in_progress"
