@@ -4,6 +4,7 @@ mock's memory: everything it judges, it read here, over HTTP, like a support eng
 
 from __future__ import annotations
 
+import json
 import os
 import ssl
 from typing import Any
@@ -117,6 +118,16 @@ class MockClient:
             "/webhooks",
             json={"url": url, "events": events, "active": True},
             headers={"Authorization": f"Bearer {token}"},
+        )
+        return self._json(answer)
+
+    def set_webhook_active(self, webhook_id: str, active: bool) -> dict[str, Any]:
+        """Pause or resume a webhook (``PATCH /webhooks/{uuid}``): a paused one is sent nothing."""
+        token = self.access_token(WEBHOOK_SCOPES)
+        answer = self.http.patch(
+            f"/webhooks/{webhook_id}",
+            content=json.dumps({"active": active}),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/merge-patch+json"},
         )
         return self._json(answer)
 

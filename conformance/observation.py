@@ -40,6 +40,8 @@ class Observation:
     clock_jumps_at: list[tuple[float, float]] = field(default_factory=list)
     """(seconds jumped, mock time after the jump)."""
     step_problems: list[str] = field(default_factory=list)
+    unannounced: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Real, verified documents no webhook was told about (the harness paused it), by uuid."""
     integration_exit: int | None = None
 
     # -- derived views -------------------------------------------------------------------------

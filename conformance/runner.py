@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance import steps_production  # noqa: F401 - registers its step kinds
 from conformance.checks import CHECKS, CheckResult, judge
 from conformance.mockclient import MockClient, MockError
 from conformance.observation import Observation

@@ -32,4 +32,5 @@ CHECK_IDS: Final = (
     "unusual-payloads",
     "routes",
     "synchronize-retry",
+    "unknown-inert",
 )

@@ -117,6 +117,7 @@ BROKEN = [
      False),
     ("no-retry-after-failure", "synchronize", "synchronize-retry", "never a document whose import failed", "webhook",
      False),
+    ("act-on-unknown", "unknown-event", "unknown-inert", "downloaded its PDF", "webhook", False),
 ]
 
 

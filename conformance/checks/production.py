@@ -61,3 +61,29 @@ def synchronize_retry(observation: Observation) -> tuple[Status, str, list[dict[
             problems,
         )
     return "passed", f"{len(cases)} failed import(s) retried on Synchronize and confirmed success: true", []
+
+
+@check("unknown-inert", "an unknown event about a real document causes nothing: no download, no status report")
+def unknown_inert(observation: Observation) -> tuple[Status, str, list[dict[str, Any]]]:
+    sends = [s for s in observation.raw_sends if s.get("unknown")]
+    named = sorted({r for s in sends for r in s.get("resources", []) if r in observation.unannounced})
+    if not named:
+        return skip("no unknown event named a real document in this scenario")
+    acted = []
+    for document in named:
+        downloads, reports = observation.downloads(document), observation.reports_for(document)
+        calls = [e for e in observation.api_requests() if document in str(e.get("path", ""))]
+        if downloads or reports or calls:
+            acted.append({"document": document, "downloads": [d.get("id") for d in downloads],
+                          "status_reports": [r.get("id") for r in reports],
+                          "api_calls": [f"{e.get('method')} {e.get('path')}" for e in calls]})  # fmt: skip
+    if acted:
+        what = "downloaded its PDF" if acted[0]["downloads"] else "sent a status report or called the API about it"
+        return (
+            "failed",
+            f"an unknown event ({', '.join(sorted({a for s in sends for a in s.get('actions', [])}))}) named "
+            f"document {acted[0]['document']} and the integration {what}: act only on new_document, "
+            "document_synchronize and new_note; acknowledge anything else and do nothing",
+            acted,
+        )
+    return "passed", f"{len(named)} real document(s) named by unknown events; none was touched", []

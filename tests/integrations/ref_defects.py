@@ -93,6 +93,11 @@ DEFECTS: dict[str, Defect] = {
             "synchronize-retry",
             "deduplicates every document it has seen, so one whose import failed is never tried again",
         ),
+        Defect(
+            "act-on-unknown",
+            "unknown-inert",
+            "imports the document an event names whatever its action, unknown actions included",
+        ),
     )
 }
 

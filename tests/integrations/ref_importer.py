@@ -98,6 +98,8 @@ class Importer:
         elif action in NOTE_ACTIONS:
             note = metadata.get("note") if isinstance(metadata.get("note"), dict) else {}
             await self.store_note(event.get("id") or note.get("uuid"), note)
+        elif self.defects.on("act-on-unknown") and isinstance(metadata.get("document"), dict):
+            await self.import_document(event.get("id"), metadata["document"], origin=str(action))
         else:
             log.info("event: unknown action %r acknowledged and ignored", action)
 

@@ -1,0 +1,71 @@
+"""Scenario steps for what production does and a local run rarely shows: documents that exist but
+were never announced, events about them, and (with ``--start``) a restart of the integration.
+
+Registered with the ``@step`` decorator of :mod:`conformance.steps`; importing this module adds them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from conformance.mockclient import MockClient
+from conformance.steps import StepError, StepRuntime, _remember, send, step
+
+
+@contextmanager
+def webhook_paused(mock: MockClient, webhook_id: str | None) -> Iterator[None]:
+    """The webhook is inactive inside the block, so what the mock emits then reaches no one.
+
+    Askara has documents the integration was never told about (validated before it subscribed);
+    the harness makes them by validating with the webhook paused.
+    """
+    if webhook_id is not None:
+        mock.set_webhook_active(webhook_id, False)
+    try:
+        yield
+    finally:
+        if webhook_id is not None:
+            mock.set_webhook_active(webhook_id, True)
+
+
+def unannounced_documents(
+    mock: MockClient, webhook_id: str | None, bodies: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Real, verified documents (their PDF links work, status reports on them are accepted) whose
+    ``new_document`` went to no webhook; each as the event payload's ``metadata.document``."""
+    documents = []
+    with webhook_paused(mock, webhook_id):
+        for body in bodies:
+            documents.append(dict(mock.post("/_mock/documents", {**body, "validate": True})["document"]))
+    return documents
+
+
+@step("unannounced")
+def unannounced(runtime: StepRuntime, args: dict[str, Any]) -> None:
+    documents = unannounced_documents(runtime.mock, runtime.webhook_id, [{}] * int(args.get("count", 1)))
+    runtime.observation.unannounced.update({d["uuid"]: d for d in documents})
+    _remember(runtime, args["as"], [d["uuid"] for d in documents])
+
+
+@step("send_about")
+def send_about(runtime: StepRuntime, args: dict[str, Any]) -> None:
+    """One delivery with an ``action`` event about each named document, its payload the real document."""
+    if runtime.webhook_id is None:
+        raise StepError("send_about needs the integration's webhook (webhook mode)")
+    events = []
+    for uuid in runtime.refs(args["document"]):
+        document = runtime.observation.unannounced.get(uuid)
+        if document is None:
+            raise StepError(f"send_about: {uuid} is not a document an 'unannounced' step made")
+        events.append(
+            {
+                "id": uuid,
+                "resource_type": "document",
+                "action": args["action"],
+                "metadata": {"document": document},
+                "resource_metadata": {"user_id": "1", "organization_id": "1"},
+            }
+        )
+    send(runtime, {"events": events, "as": args.get("as")})
