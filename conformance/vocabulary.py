@@ -33,4 +33,5 @@ CHECK_IDS: Final = (
     "routes",
     "synchronize-retry",
     "unknown-inert",
+    "transient-errors",
 )

@@ -118,6 +118,10 @@ BROKEN = [
     ("no-retry-after-failure", "synchronize", "synchronize-retry", "never a document whose import failed", "webhook",
      False),
     ("act-on-unknown", "unknown-event", "unknown-inert", "downloaded its PDF", "webhook", False),
+    ("give-up-on-transient", "transient-errors", "transient-errors", "answered 503 and was never sent again", "webhook",
+     False),
+    ("give-up-on-transient", "rate-limit", "transient-errors", "answered 429 and was never sent again", "webhook",
+     False),
 ]
 
 

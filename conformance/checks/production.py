@@ -87,3 +87,35 @@ def unknown_inert(observation: Observation) -> tuple[Status, str, list[dict[str,
             acted,
         )
     return "passed", f"{len(named)} real document(s) named by unknown events; none was touched", []
+
+
+TRANSIENT = (429, 500, 502, 503, 504)
+
+
+@check("transient-errors", "a call answered 429 or 5xx is retried (after Retry-After) until it succeeds")
+def transient_errors(observation: Observation) -> tuple[Status, str, list[dict[str, Any]]]:
+    requests = sorted((e for e in observation.api_requests() if e.get("kind") == "api"), key=lambda e: e.get("wall", 0))
+    refused = [e for e in requests if e.get("status") in TRANSIENT]
+    if not refused:
+        return skip("no API call of the integration was answered 429 or 5xx in this scenario")
+    abandoned = []
+    for entry in refused:
+        call = (entry.get("method"), entry.get("path"))
+        later = [
+            e for e in requests if (e.get("method"), e.get("path")) == call and e.get("wall", 0) > entry.get("wall", 0)
+        ]
+        if not any(isinstance(e.get("status"), int) and e["status"] < 400 for e in later):
+            abandoned.append({"request": entry.get("id"), "method": call[0], "path": call[1],
+                              "status": entry.get("status"), "retry_after": entry.get("retry_after"),
+                              "tries_after": len(later)})  # fmt: skip
+    if abandoned:
+        first = abandoned[0]
+        tried = f"tried {first['tries_after']} more time(s) and gave up" if first["tries_after"] else "never sent again"
+        return (
+            "failed",
+            f"{first['method']} {first['path']} answered {first['status']} and was {tried}: a 429 or 5xx is "
+            "temporary; wait (Retry-After on a 429, a growing backoff on a 5xx) and send it again until it is "
+            "accepted, or the work is lost",
+            abandoned,
+        )
+    return "passed", f"{len(refused)} call(s) answered 429/5xx, each retried until accepted", []

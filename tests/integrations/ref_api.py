@@ -267,6 +267,8 @@ class AskaraApi:
             )
             if not hammer:
                 self.gate.observe(response)
+            if self.defects.on("give-up-on-transient") and (response.status_code == 429 or response.status_code >= 500):
+                raise ApiError(f"{method} {path}: HTTP {response.status_code}, not retried")
             if response.status_code == 429:
                 limited += 1
                 if limited >= (HAMMER_TRIES if hammer else RATE_LIMITED_TRIES):

@@ -98,6 +98,11 @@ DEFECTS: dict[str, Defect] = {
             "unknown-inert",
             "imports the document an event names whatever its action, unknown actions included",
         ),
+        Defect(
+            "give-up-on-transient",
+            "transient-errors",
+            "gives up on an API call answered 429 or 5xx instead of retrying it (the status report is lost)",
+        ),
     )
 }
 
