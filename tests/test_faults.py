@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from conftest import access_token, make_settings
@@ -89,6 +90,8 @@ def test_unknown_kind_names_the_known_ones(client: TestClient) -> None:
         ({"kind": "download", "mode": "error", "document": "not-a-uuid"}, "document"),
         ({"kind": "download", "mode": "error", "status": 502}, "status"),
         ({"kind": "download", "mode": "truncate", "status": 503}, "status"),
+        ({"kind": "download", "mode": "delay"}, "latency"),
+        ({"kind": "download", "mode": "error", "latency": 1}, "latency"),
         ({"kind": "expire_tokens", "now": True}, "now"),
         ({"kind": "drain_bucket", "client_id": ""}, "client_id"),
         ({"kind": "expired_link", "count": "2"}, "count"),
@@ -363,3 +366,16 @@ def test_expired_link_skips_note_events(client: TestClient) -> None:
     note = {"uuid": str(uuid.uuid4()), "type": "consultation_summary", "content": "x"}
     ctx_of(client).emit("new_note", "note", note, user_id="u", organization_id="o")
     assert len(client.get("/_mock/faults").json()) == 1
+
+
+def test_download_delay_waits_real_time_then_serves_the_whole_pdf(client: TestClient) -> None:
+    """Judged from the journal's ``latency_ms`` (the mock's own figure), never a stopwatch."""
+    document = _validated(client)["document"]
+    inject(client, kind="download", mode="delay", latency=0.05, document=document["uuid"])
+    before = ctx_of(client).clock.now()
+    slow = client.get(document["pdf"]["url"])
+    assert slow.status_code == 200 and len(slow.content) == int(slow.headers["content-length"])
+    assert ctx_of(client).clock.now() == before  # the mock clock did not move
+    assert client.get("/_mock/faults").json() == []  # spent by that one download
+    (entry,) = journal_of(client, urlsplit(document["pdf"]["url"]).path)
+    assert entry["latency_ms"] >= 50 and entry["download_complete"]

@@ -4,7 +4,7 @@
   through the ``ctx.api_faults`` hook the middleware calls.
 * ``expire_tokens``: every access token issued so far is expired now.
 * ``drain_bucket``: a client's rate-limit bucket is emptied now.
-* ``download``: the next N PDF downloads fail or are cut short (``ctx.download_fault`` hook).
+* ``download``: the next N PDF downloads fail, are cut short or wait (``ctx.download_fault`` hook).
 * ``expired_link``: the next N document events carry an already-expired PDF link (event transform).
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import http
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -63,6 +63,8 @@ def _counted_kind(ctx: MockContext, body: dict[str, Any]) -> dict[str, Any]:
 def _download_kind(ctx: MockContext, body: dict[str, Any]) -> dict[str, Any]:
     if "status" in body and body.get("mode") != "error":
         _refuse("status", "Only mode error answers a status (truncate sends a 200 cut short).", "mode")
+    if (body.get("mode") == "delay") != ("latency" in body):
+        _refuse("latency", "Mode delay needs a latency (real seconds), and only mode delay takes one.", "mode")
     return {"remaining": fault_count(body)}
 
 
@@ -176,17 +178,26 @@ def _clear_all(ctx: MockContext) -> None:
     clear(ctx)
 
 
-def _download_fault(ctx: MockContext) -> Callable[[str], str]:
-    """``download_fault(document_uuid) -> "ok" | "error" | "truncate"`` for the PDF route."""
+def _download_fault(ctx: MockContext) -> Callable[[str], str | Awaitable[str]]:
+    """``download_fault(document_uuid) -> "ok" | "error" | "error_503" | "truncate"`` for the PDF route;
+    mode ``delay`` answers an awaitable that waits ``latency`` real seconds, then serves the PDF whole."""
 
-    def fault(document_uuid: str) -> str:
+    def fault(document_uuid: str) -> str | Awaitable[str]:
         record = take(ctx, "download", lambda f: f["params"].get("document") in (None, document_uuid))
         if record is None:
             return "ok"
         mode = str(record["params"]["mode"])
+        if mode == "delay":
+            return _after(float(record["params"]["latency"]))
         return "error_503" if mode == "error" and record["params"].get("status") == 503 else mode
 
     return fault
+
+
+async def _after(seconds: float) -> str:
+    """A slow storage host: real time on purpose, since the integration waits for it in real time."""
+    await asyncio.sleep(seconds)
+    return "ok"
 
 
 def _expired_link_transform(ctx: MockContext) -> Callable[[Record], None]:

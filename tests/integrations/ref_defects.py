@@ -103,6 +103,11 @@ DEFECTS: dict[str, Defect] = {
             "transient-errors",
             "gives up on an API call answered 429 or 5xx instead of retrying it (the status report is lost)",
         ),
+        Defect(
+            "work-before-ack",
+            "ack-within-5s",
+            "downloads, saves and confirms each document before answering the delivery (no queue)",
+        ),
     )
 }
 
