@@ -123,6 +123,7 @@ BROKEN = [
     ("give-up-on-transient", "rate-limit", "transient-errors", "answered 429 and was never sent again", "webhook",
      False),
     ("work-before-ack", "slow-dependencies", "ack-within-5s", "Answer 200 at once", "webhook", False),
+    ("uncoordinated-refresh", "concurrent-expiry", "refresh-rotation", "already spent", "webhook", False),
 ]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import email.utils
 import json
 import logging
@@ -151,8 +152,9 @@ class AskaraApi:
 
     async def refresh(self, stale: str | None) -> str:
         """Spend the newest refresh token for a new pair; callers racing on one 401 refresh once."""
-        async with self._lock:
-            if self.access_token is not None and self.access_token != stale:
+        uncoordinated = self.defects.on("uncoordinated-refresh")
+        async with contextlib.nullcontext() if uncoordinated else self._lock:
+            if not uncoordinated and self.access_token is not None and self.access_token != stale:
                 return self.access_token
             spent = self.original_refresh_token if self.defects.on("reuse-refresh-token") else self.refresh_token
             body: dict[str, str] = {

@@ -108,6 +108,12 @@ DEFECTS: dict[str, Defect] = {
             "ack-within-5s",
             "downloads, saves and confirms each document before answering the delivery (no queue)",
         ),
+        Defect(
+            "uncoordinated-refresh",
+            "refresh-rotation",
+            "each worker that meets a 401 refreshes on its own (no lock, no look at whether another worker just "
+            "did), so concurrent workers present the same single-use refresh token",
+        ),
     )
 }
 
