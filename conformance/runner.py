@@ -165,11 +165,21 @@ def run(config: RunConfig) -> RunResult:
                             raise TargetError(f"nothing listens on {host}:{port} and no --start command was given")
                     if not registers:
                         webhook_id = _wait_for_own_webhook(mock, config, deadline)
+
+                def restart_target(grace: float) -> None:
+                    if target is None:
+                        raise StepError("restart needs an integration the harness started (--start)")
+                    target.stop(grace)
+                    target.process = None
+                    start_target()
+
                 cursors = _Cursors()
                 _warm_up(config.scenarios)
                 for scenario in config.scenarios:
                     config.say(f"scenario {scenario.name} ...")
-                    outcome = _play(scenario, config, mock, webhook_id, deadline, start_target, target, cursors)
+                    outcome = _play(
+                        scenario, config, mock, webhook_id, deadline, (start_target, restart_target), target, cursors
+                    )
                     outcomes.append(outcome)
                     config.say(f"scenario {scenario.name}: {outcome.status} ({outcome.duration_s:.2f} s)")
                 integration["still_running"] = target.alive() if target else None
@@ -257,7 +267,7 @@ def _play(
     mock: MockClient,
     webhook_id: str | None,
     deadline: float,
-    start_target: Any,
+    lifecycle: tuple[Any, Any],
     target: TargetProcess | None,
     cursors: _Cursors,
 ) -> ScenarioOutcome:
@@ -278,10 +288,11 @@ def _play(
         observation,
         webhook_id,
         min(deadline, began + scenario.timeout),
-        start_target,
+        lifecycle[0],
         known_deliveries=set(cursors.deliveries),
         known_reports=set(cursors.reports),
         journal_cursor=cursors.journal,
+        restart_target=lifecycle[1],
     )
     problems: list[str] = []
     for index, spec in enumerate(scenario.steps):

@@ -38,6 +38,8 @@ class StepRuntime:
     known_deliveries: set[str] = field(default_factory=set)
     known_reports: set[str] = field(default_factory=set)
     journal_cursor: int = 0
+    restart_target: Callable[[float], None] | None = None
+    """Stop the integration (SIGTERM, SIGKILL after the grace seconds) and start it again; None without --start."""
 
     def remaining(self, wanted: float) -> float:
         return max(0.0, min(wanted, self.deadline - time.monotonic()))

@@ -6,6 +6,7 @@ Registered with the ``@step`` decorator of :mod:`conformance.steps`; importing t
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -69,3 +70,12 @@ def send_about(runtime: StepRuntime, args: dict[str, Any]) -> None:
             }
         )
     send(runtime, {"events": events, "as": args.get("as")})
+
+
+@step("restart")
+def restart(runtime: StepRuntime, args: dict[str, Any]) -> None:
+    """Stop the integration (SIGTERM; SIGKILL after ``grace`` seconds) and start it again, as a deploy does."""
+    if runtime.restart_target is None:
+        raise StepError("restart needs an integration the harness started (--start)")
+    runtime.restart_target(float(args.get("grace", 3.0)))
+    runtime.observation.restarts.append(time.time())

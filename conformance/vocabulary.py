@@ -34,4 +34,5 @@ CHECK_IDS: Final = (
     "synchronize-retry",
     "unknown-inert",
     "transient-errors",
+    "restart-state",
 )

@@ -124,6 +124,8 @@ BROKEN = [
      False),
     ("work-before-ack", "slow-dependencies", "ack-within-5s", "Answer 200 at once", "webhook", False),
     ("uncoordinated-refresh", "concurrent-expiry", "refresh-rotation", "already spent", "webhook", False),
+    ("memory-dedupe", "restart", "restart-state", "imported before the restart and again after it", "webhook", False),
+    ("forget-refresh-token", "restart", "restart-state", "spent refresh token after the restart", "webhook", False),
 ]
 
 

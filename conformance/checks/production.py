@@ -119,3 +119,39 @@ def transient_errors(observation: Observation) -> tuple[Status, str, list[dict[s
             abandoned,
         )
     return "passed", f"{len(refused)} call(s) answered 429/5xx, each retried until accepted", []
+
+
+SPENT = ("reused_spent_token", "revoked")
+
+
+@check("restart-state", "after a restart the integration still knows what it imported and its newest refresh token")
+def restart_state(observation: Observation) -> tuple[Status, str, list[dict[str, Any]]]:
+    if not observation.restarts:
+        return skip("the integration was not restarted in this scenario")
+    restarted = min(observation.restarts)
+    problems = []
+    for document in observation.delivered_documents():
+        before = [
+            r for r in observation.reports_for(document) if r.get("success") is True and r.get("wall", 0) < restarted
+        ]
+        again = [d for d in observation.complete_downloads(document) if d.get("wall", 0) > restarted]
+        if before and again:
+            problems.append({"document": document, "problem": "imported before the restart and again after it",
+                             "downloads_after_restart": [d.get("id") for d in again]})  # fmt: skip
+    spent = [
+        e for e in observation.api_requests()
+        if e.get("grant_type") == "refresh_token" and e.get("wall", 0) > restarted
+        and e.get("refresh_outcome") in SPENT
+    ]  # fmt: skip
+    if spent:
+        requests = [{"request": e.get("id"), "outcome": e.get("refresh_outcome")} for e in spent]
+        problems.append({"problem": "presented a spent refresh token after the restart", "requests": requests})
+    if problems:
+        hint = (
+            "keep the set of imported uuids on disk (or in the database), not only in memory"
+            if "document" in problems[0]
+            else "store each new refresh token durably the moment it is issued, and read it back at start-up "
+            "(the one the integration was configured with is spent after its first refresh)"
+        )
+        return "failed", f"{problems[0]['problem']}: {hint}", problems
+    return "passed", "after the restart nothing was imported twice and the newest refresh token was used", []

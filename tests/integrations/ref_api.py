@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 from ref_defects import Defects
+from ref_state import TokenFile
 
 log = logging.getLogger("reference")
 
@@ -130,13 +131,16 @@ class RateGate:
 class AskaraApi:
     """Bearer-authenticated calls to ``ASKARA_API_URL`` with Askara's retry rules."""
 
-    def __init__(self, http: httpx.AsyncClient, credentials: Credentials, defects: Defects) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, credentials: Credentials, defects: Defects, saved: TokenFile | None = None
+    ) -> None:
         self.http = http
         self.credentials = credentials
         self.defects = defects
         self.gate = RateGate(defects)
+        self.saved = saved
         self.original_refresh_token = credentials.refresh_token
-        self.refresh_token = credentials.refresh_token
+        self.refresh_token = saved.load() if saved is not None else credentials.refresh_token
         self.access_token: str | None = None
         self.refreshes = 0
         self._lock = asyncio.Lock()
@@ -178,6 +182,8 @@ class AskaraApi:
                 self.refresh_token = str(answer["refresh_token"])  # single-use: only the newest one is valid
                 if self.defects.on("short-token-column"):
                     self.refresh_token = self.refresh_token[:SHORT_COLUMN]
+                if self.saved is not None:
+                    self.saved.save(self.refresh_token)
             iat = _jwt_iat(self.access_token)
             if iat is not None:
                 self.gate.server_offset = iat - time.time()

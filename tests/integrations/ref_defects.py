@@ -114,6 +114,17 @@ DEFECTS: dict[str, Defect] = {
             "each worker that meets a 401 refreshes on its own (no lock, no look at whether another worker just "
             "did), so concurrent workers present the same single-use refresh token",
         ),
+        Defect(
+            "memory-dedupe",
+            "restart-state",
+            "keeps the set of imported documents only in memory: after a restart a redelivered document is "
+            "imported again",
+        ),
+        Defect(
+            "forget-refresh-token",
+            "restart-state",
+            "does not persist its refresh token: after a restart it presents the spent one it was configured with",
+        ),
     )
 }
 

@@ -20,6 +20,7 @@ from urllib.parse import urljoin
 import httpx
 from ref_api import BACKOFF, ApiError, AskaraApi
 from ref_defects import Defects
+from ref_state import imported
 
 log = logging.getLogger("reference")
 
@@ -79,10 +80,10 @@ class Importer:
         self.downloads = downloads
         self.data_dir = data_dir
         self.defects = defects
-        self.documents: dict[str, str] = {}
-        self.notes: set[str] = set()
-        self.dedupe = not (defects.on("no-dedupe") or defects.on("fail-first"))
         (data_dir / "notes").mkdir(parents=True, exist_ok=True)
+        documents, self.notes = imported(data_dir, defects)  # what a previous run of the process imported
+        self.documents: dict[str, str] = dict.fromkeys(documents, "done")
+        self.dedupe = not (defects.on("no-dedupe") or defects.on("fail-first"))
 
     async def handle_event(self, event: Any) -> None:
         if not isinstance(event, dict):
