@@ -125,6 +125,12 @@ DEFECTS: dict[str, Defect] = {
             "restart-state",
             "does not persist its refresh token: after a restart it presents the spent one it was configured with",
         ),
+        Defect(
+            "import-while-paging",
+            "pagination",
+            "imports (and confirms) each page of GET /documents?synchronized=false before reading the next, so the "
+            "later pages shift under it and documents are skipped",
+        ),
     )
 }
 
