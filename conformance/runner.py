@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -93,6 +94,8 @@ class RunResult:
     timeline: list[dict[str, Any]] = field(default_factory=list)
     warnings: RunWarnings = field(default_factory=RunWarnings)
     """Assumptions the integration leaned on and flagged webhooks: reported, never a failure."""
+    seed: int | None = None
+    """The mock's seed: ``--seed`` when given, else fresh per run; ``--seed`` with it replays the run's data."""
 
 
 @contextlib.contextmanager
@@ -118,7 +121,7 @@ def run(config: RunConfig) -> RunResult:
     """Play ``config.scenarios`` against the integration and judge every check."""
     started_at, started = time.time(), time.monotonic()
     deadline = started + config.timeout
-    seed = config.seed if config.seed is not None else next((s.seed for s in config.scenarios if s.seed), 1)
+    seed = config.seed if config.seed is not None else secrets.randbelow(2**31)  # fresh uuids unless --seed
     outcomes: list[ScenarioOutcome] = []
     target: TargetProcess | None = None
     integration: dict[str, Any] = {"command": config.start}
@@ -204,6 +207,7 @@ def run(config: RunConfig) -> RunResult:
             time.monotonic() - started,
             error=str(exc),
             integration=integration,
+            seed=seed,
         )
     checks = _aggregate(outcomes)
     failed = any(c.status == "failed" for c in checks)
@@ -219,6 +223,7 @@ def run(config: RunConfig) -> RunResult:
         integration=integration,
         timeline=timeline,
         warnings=warnings,
+        seed=seed,
     )
 
 

@@ -251,3 +251,12 @@ def test_polling_interval_needs_three_cycles_to_pass() -> None:
     assert "at least 3" in judge("polling-interval", _polls(0.0)).message
     assert judge("polling-interval", _polls(0.0, 30.0, 61.0)).status == "passed"
     assert judge("polling-interval", _polls(0.0, 5.0)).status == "failed"  # a short gap is evidence enough
+
+
+def test_the_mock_seed_is_fresh_per_run_unless_given() -> None:
+    """Fresh seeds mean fresh document uuids, so a dedupe store kept between runs sees new documents."""
+    config = {"target_url": f"http://127.0.0.1:{free_port()}/webhook", "scenarios": [], "timeout": 5.0}
+    first, second = run(RunConfig(**config)), run(RunConfig(**config))  # type: ignore[arg-type]
+    assert first.error and "nothing listens" in first.error  # no integration: the run stops early
+    assert first.seed is not None and second.seed is not None and first.seed != second.seed
+    assert run(RunConfig(**config, seed=7)).seed == 7  # type: ignore[arg-type]
