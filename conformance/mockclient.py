@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -130,6 +132,21 @@ class MockClient:
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/merge-patch+json"},
         )
         return self._json(answer)
+
+    @contextmanager
+    def webhook_paused(self, webhook_id: str | None) -> Iterator[None]:
+        """The webhook is inactive inside the block, so what the mock emits then reaches no one.
+
+        Askara has documents an integration was never told about (validated before it subscribed);
+        the harness makes them by validating with the webhook paused.
+        """
+        if webhook_id is not None:
+            self.set_webhook_active(webhook_id, False)
+        try:
+            yield
+        finally:
+            if webhook_id is not None:
+                self.set_webhook_active(webhook_id, True)
 
     def webhooks(self) -> list[dict[str, Any]]:
         token = self.access_token(WEBHOOK_SCOPES)

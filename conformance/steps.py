@@ -208,7 +208,8 @@ def send(runtime: StepRuntime, args: dict[str, Any]) -> None:
 def fuzz(runtime: StepRuntime, args: dict[str, Any]) -> None:
     if runtime.webhook_id is None:
         raise StepError("fuzz needs the integration's webhook (webhook mode)")
-    for events in unusual_envelopes(runtime.mock, int(args.get("examples", 20)), seed=args.get("seed", 0)):
+    examples, seed = int(args.get("examples", 20)), args.get("seed", 0)
+    for events in unusual_envelopes(runtime.mock, examples, seed=seed, webhook_id=runtime.webhook_id):
         answer = runtime.mock.send_raw(runtime.webhook_id, events)
         runtime.observation.fuzz_deliveries.append(str(answer.get("id")))
 

@@ -7,28 +7,10 @@ Registered with the ``@step`` decorator of :mod:`conformance.steps`; importing t
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from conformance.mockclient import MockClient
 from conformance.steps import StepError, StepRuntime, _remember, send, step
-
-
-@contextmanager
-def webhook_paused(mock: MockClient, webhook_id: str | None) -> Iterator[None]:
-    """The webhook is inactive inside the block, so what the mock emits then reaches no one.
-
-    Askara has documents the integration was never told about (validated before it subscribed);
-    the harness makes them by validating with the webhook paused.
-    """
-    if webhook_id is not None:
-        mock.set_webhook_active(webhook_id, False)
-    try:
-        yield
-    finally:
-        if webhook_id is not None:
-            mock.set_webhook_active(webhook_id, True)
 
 
 def unannounced_documents(
@@ -37,7 +19,7 @@ def unannounced_documents(
     """Real, verified documents (their PDF links work, status reports on them are accepted) whose
     ``new_document`` went to no webhook; each as the event payload's ``metadata.document``."""
     documents = []
-    with webhook_paused(mock, webhook_id):
+    with mock.webhook_paused(webhook_id):
         for body in bodies:
             documents.append(dict(mock.post("/_mock/documents", {**body, "validate": True})["document"]))
     return documents
