@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import uuid
 from typing import Any
@@ -13,7 +14,7 @@ from starlette.testclient import TestClient
 
 from mock_server import create_app
 from mock_server.core.errors import Unauthorized
-from mock_server.faults.api import _path_matches
+from mock_server.faults.api import Delays, _path_matches
 from mock_server.faults.registry import take
 
 
@@ -379,3 +380,29 @@ def test_download_delay_waits_real_time_then_serves_the_whole_pdf(client: TestCl
     assert client.get("/_mock/faults").json() == []  # spent by that one download
     (entry,) = journal_of(client, urlsplit(document["pdf"]["url"]).path)
     assert entry["latency_ms"] >= 50 and entry["download_complete"]
+
+
+def test_release_delays_ends_injected_waits_at_once() -> None:
+    """Judged by the waits' own outcome (a 30 s wait done within 5 s), not by timing a short one."""
+    delays = Delays()
+
+    async def main() -> None:
+        waiting = asyncio.create_task(delays.wait(30.0))
+        await asyncio.sleep(0)  # it is waiting now
+        assert delays.release() == 1
+        await asyncio.wait_for(waiting, 5.0)
+        assert delays.release() == 0
+
+    asyncio.run(main())
+
+
+def test_release_delays_disarms_the_delays_not_yet_spent(client: TestClient) -> None:
+    document = _validated(client)["document"]
+    delay = inject(client, kind="download", mode="delay", latency=30, document=document["uuid"])
+    latency = inject(client, kind="route", path="/me", latency=30)
+    failing = inject(client, kind="route", path="/me", latency=1, status=503)  # an error, not a pure delay
+    record = inject(client, kind="release_delays")
+    assert record["remaining"] == 0
+    assert record["applied"] == {"released": 0, "disarmed": [delay["id"], latency["id"]]}
+    assert [f["id"] for f in client.get("/_mock/faults").json()] == [failing["id"]]
+    assert client.get(document["pdf"]["url"]).status_code == 200  # at once: its delay was disarmed

@@ -123,7 +123,8 @@ def test_an_invalid_file_names_the_line_of_each_error(tmp_path: Path) -> None:
     lines = str(caught.value).splitlines()
     assert lines == [
         f"{path}:6: steps[1].fault.kind: 'dupe' is not one of duplicate, out_of_order, concurrent, forged_signature, "
-        "lost_ack, batch, route, expire_tokens, drain_bucket, download, expired_link. Did you mean 'duplicate'?",
+        "lost_ack, batch, route, expire_tokens, drain_bucket, download, expired_link, release_delays. Did you mean "
+        "'duplicate'?",
         f"{path}:7: steps[2]: unknown step kind 'wiat'. Did you mean 'wait'? Kinds: {', '.join(sorted(STEP_KINDS))}",
         f"{path}:8: steps[3].wait: unexpected field 'documents' (did you mean 'document'?); allowed: count, document, "
         "path, quiet, timeout, until",
