@@ -149,7 +149,7 @@ BROKEN = [
     ("give-up-on-transient", "rate-limit", "transient-errors", "answered 429 and was never sent again", "webhook",
      False),
     ("work-before-ack", "slow-dependencies", "ack-within-5s", "Answer 200 at once", "webhook", False),
-    ("uncoordinated-refresh", "concurrent-expiry", "refresh-rotation", "already spent", "webhook", False),
+    ("uncoordinated-refresh", "token-expiry", "refresh-rotation", "already spent", "webhook", False),
     ("import-while-paging", "polling", "pagination", "read every page before confirming", "polling", False),
     ("post-me", "restart", "routes", "POST /me answered 405", "webhook", False),  # start-up calls, again mid-run
     ("memory-dedupe", "restart", "restart-state", "imported before the restart and again after it", "webhook", False),
