@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import secrets
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance import steps_production  # noqa: F401 - registers its step kinds
 from conformance.checks import CHECKS, CheckResult, judge
 from conformance.mockclient import MockClient, MockError
 from conformance.mockstart import MockEndpoint, started_mock
@@ -107,6 +109,8 @@ class RunResult:
     timeline: list[dict[str, Any]] = field(default_factory=list)
     warnings: RunWarnings = field(default_factory=RunWarnings)
     """Assumptions the integration leaned on and flagged webhooks: reported, never a failure."""
+    seed: int | None = None
+    """The mock's seed: ``--seed`` when given, else fresh per run; ``--seed`` with it replays the run's data."""
 
 
 def _mock(config: RunConfig, seed: int) -> contextlib.AbstractContextManager[MockEndpoint]:
@@ -128,7 +132,7 @@ def run(config: RunConfig) -> RunResult:
     """Play ``config.scenarios`` against the integration and judge every check."""
     started_at, started = time.time(), time.monotonic()
     deadline = started + config.timeout
-    seed = config.seed if config.seed is not None else next((s.seed for s in config.scenarios if s.seed), 1)
+    seed = config.seed if config.seed is not None else secrets.randbelow(2**31)  # fresh uuids unless --seed
     outcomes: list[ScenarioOutcome] = []
     target: TargetProcess | None = None
     integration: dict[str, Any] = {"command": config.start}
@@ -177,11 +181,21 @@ def run(config: RunConfig) -> RunResult:
                             raise TargetError(f"nothing listens on {host}:{port} and no --start command was given")
                     if not registers:
                         webhook_id = _wait_for_own_webhook(mock, config, deadline)
+
+                def restart_target(grace: float) -> None:
+                    if target is None:
+                        raise StepError("restart needs an integration the harness started (--start)")
+                    target.stop(grace)
+                    target.process = None
+                    start_target()
+
                 cursors = _Cursors()
                 _warm_up(config.scenarios)
                 for scenario in config.scenarios:
                     config.say(f"scenario {scenario.name} ...")
-                    outcome = _play(scenario, config, mock, webhook_id, deadline, start_target, target, cursors)
+                    outcome = _play(
+                        scenario, config, mock, webhook_id, deadline, (start_target, restart_target), target, cursors
+                    )
                     outcomes.append(outcome)
                     config.say(f"scenario {scenario.name}: {outcome.status} ({outcome.duration_s:.2f} s)")
                     for missed in outcome.observation.missed_waits if outcome.observation else []:
@@ -208,6 +222,7 @@ def run(config: RunConfig) -> RunResult:
             time.monotonic() - started,
             error=str(exc),
             integration=integration,
+            seed=seed,
         )
     checks = _aggregate(outcomes)
     failed = any(c.status == "failed" for c in checks)
@@ -228,6 +243,7 @@ def run(config: RunConfig) -> RunResult:
         integration=integration,
         timeline=timeline,
         warnings=warnings,
+        seed=seed,
     )
 
 
@@ -295,7 +311,7 @@ def _play(
     mock: MockClient,
     webhook_id: str | None,
     deadline: float,
-    start_target: Any,
+    lifecycle: tuple[Any, Any],
     target: TargetProcess | None,
     cursors: _Cursors,
 ) -> ScenarioOutcome:
@@ -317,13 +333,14 @@ def _play(
         observation,
         webhook_id,
         min(deadline, began + limit),
-        start_target,
+        lifecycle[0],
         known_deliveries=set(cursors.deliveries),
         known_reports=set(cursors.reports),
         journal_cursor=cursors.journal,
         wait_timeout=config.wait_timeout,
         idle_quiet=config.idle_quiet,
         deadline_limit=limit_name if began + limit <= deadline else f"the run's --timeout, {config.timeout:g} s",
+        restart_target=lifecycle[1],
     )
     problems: list[str] = []
     for index, spec in enumerate(scenario.steps):

@@ -14,7 +14,7 @@ DOCUMENT_EVENTS: Final = ("new_document", "document_synchronize")
 
 CLOCK_MODES: Final = ("real", "scaled", "manual")
 
-API_FAULT_KINDS: Final = ("route", "expire_tokens", "drain_bucket", "download", "expired_link")
+API_FAULT_KINDS: Final = ("route", "expire_tokens", "drain_bucket", "download", "expired_link", "release_delays")
 """Faults applied by the API side (:mod:`mock_server.faults.api`)."""
 DELIVERY_FAULT_KINDS: Final = ("duplicate", "out_of_order", "concurrent", "forged_signature", "lost_ack", "batch")
 """Faults applied by the webhook sender (:mod:`mock_server.faults.delivery`)."""
