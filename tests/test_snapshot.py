@@ -355,3 +355,31 @@ def test_serve_load_refuses_an_integer_it_could_not_write_back(tmp_path: Path) -
     file.write_text(json.dumps(saved))
     result = CliRunner().invoke(main, ["serve", "--load", str(file), "--port", str(free_port())])
     assert result.exit_code == 2 and "tables.documents.rows.0.1._extra" in result.output, result.output
+
+
+@pytest.mark.parametrize(
+    ("fault", "field"),
+    [
+        ({"id": "f1", "kind": "route", "params": {}, "remaining": 1, "created_at": 1}, "path"),
+        ({"id": "f1", "kind": "route", "params": {"path": "/documents"}, "remaining": 1, "created_at": 1}, "status"),
+        ({"id": "f1", "kind": "expire_tokens", "params": {}, "remaining": 1, "created_at": 1}, "kind"),
+        ({"id": "f1", "kind": "duplicate", "params": {"copies": "two"}, "remaining": 1, "created_at": 1}, "copies"),
+    ],
+)
+def test_an_armed_fault_its_kind_cannot_apply_is_refused(fault: dict[str, Any], field: str) -> None:
+    with mock() as client:
+        saved = client.get("/_mock/snapshot").json()
+        saved["tables"]["meta"]["rows"] = [["faults", {"items": [fault]}]]
+        answer = client.post("/_mock/snapshot", json=saved)
+        assert answer.status_code == 400, answer.text
+        paths = [v["propertyPath"] for v in answer.json()["violations"]]
+        assert paths == [f"tables.meta.rows.0.1.items.0.{'kind' if field == 'kind' else 'params.' + field}"], paths
+        assert client.get("/_mock/faults").json() == []
+        good = {"id": "f2", "kind": "forged_signature", "params": {"count": 1, "mode": "wrong_secret"},
+                "remaining": 1, "created_at": 1}
+        saved["tables"]["meta"]["rows"] = [["faults", {"items": [good, fault]}]]
+        assert client.post("/_mock/snapshot", json=saved).status_code == 400
+        assert client.get("/_mock/credentials").json()["webhook_secret"] is None  # refused: signing not turned on
+        saved["tables"]["meta"]["rows"] = [["faults", {"items": [good]}]]
+        assert client.post("/_mock/snapshot", json=saved).status_code == 200
+        assert [f["kind"] for f in client.get("/_mock/faults").json()] == ["forged_signature"]
