@@ -383,3 +383,21 @@ def test_an_armed_fault_its_kind_cannot_apply_is_refused(fault: dict[str, Any], 
         saved["tables"]["meta"]["rows"] = [["faults", {"items": [good]}]]
         assert client.post("/_mock/snapshot", json=saved).status_code == 200
         assert [f["kind"] for f in client.get("/_mock/faults").json()] == ["forged_signature"]
+
+
+def test_a_pending_delivery_keeps_the_faults_applied_to_it_and_needs_their_parameters() -> None:
+    with mock(webhook_urls=(dead_url(),)) as client:
+        client.post("/_mock/faults", json={"kind": "concurrent", "copies": 3})
+        client.post("/_mock/documents", json={"validate": True})
+        client.post("/_mock/settle")
+        saved = client.get("/_mock/snapshot").json()
+        delivery = saved["tables"]["deliveries"]["rows"][0][1]
+        assert delivery["fault_params"]["concurrent"]["copies"] == 3 and len(delivery["attempts"]) == 3
+        with mock() as fresh:
+            assert fresh.post("/_mock/snapshot", json=saved).status_code == 200
+            assert fresh.get("/_mock/snapshot").json() == saved
+        delivery["fault_params"] = {"concurrent": {}}
+        answer = client.post("/_mock/snapshot", json=saved)
+        assert answer.status_code == 400
+        field = answer.json()["violations"][0]["propertyPath"]
+        assert field == "tables.deliveries.rows.0.1.fault_params.concurrent.copies"
