@@ -21,6 +21,8 @@ DELIVERY_FAULT_KINDS: Final = ("duplicate", "out_of_order", "concurrent", "forge
 PER_EVENT_FAULT_KINDS: Final = ("duplicate", "concurrent", "forged_signature", "lost_ack", "batch")
 """Delivery kinds spent once per event (``out_of_order`` is spent on the event after)."""
 FAULT_KINDS: Final = API_FAULT_KINDS + DELIVERY_FAULT_KINDS
+IMMEDIATE_FAULT_KINDS: Final = ("expire_tokens", "drain_bucket")
+"""Kinds applied when armed and never kept armed (so a snapshot never holds one)."""
 
 FORGE_MODES: Final = ("wrong_secret", "tampered_body", "stale_timestamp", "rotated")
 """How a ``forged_signature`` fault signs wrongly (:mod:`mock_server.sender.signing`)."""
