@@ -9,6 +9,7 @@ reference's run of the whole suite goes through the CLI, once per session (conft
 from __future__ import annotations
 
 import json
+import socket
 import sys
 from pathlib import Path
 
@@ -282,3 +283,13 @@ def test_transient_errors_passes_only_when_the_refused_call_later_succeeds() -> 
     assert judge("transient-errors", _journal(refused, accepted)).status == "passed"
     failed = judge("transient-errors", _journal(refused))
     assert failed.status == "failed" and "never sent again" in failed.message
+
+
+def test_the_restart_scenario_is_skipped_when_the_harness_did_not_start_the_integration() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listening:  # "an integration already running"
+        port = listening.getsockname()[1]
+        result = run(RunConfig(target_url=f"http://127.0.0.1:{port}/webhook", scenarios=[load("restart")], timeout=20))
+    assert result.error is None, result.error
+    (outcome,) = result.scenarios
+    assert outcome.status == "skipped"
+    assert all("run with --start" in r.message for r in outcome.results)
