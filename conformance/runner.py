@@ -322,6 +322,8 @@ def _play(
         skip_reason = f"scenario is for {scenario.mode} integrations; this run is {config.mode}"
     elif "signatures" in scenario.requires and not config.signatures:
         skip_reason = "the integration does not claim to verify signatures (run with --signatures)"
+    elif "start" in scenario.requires and target is None:
+        skip_reason = "the harness did not start the integration (run with --start), so it cannot restart it"
     elif time.monotonic() >= deadline:
         skip_reason = "the run's --timeout was reached before this scenario"
     if skip_reason:

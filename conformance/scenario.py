@@ -26,7 +26,7 @@ STANDARD_PACKAGE = "conformance"
 top-level ``scenarios/`` is a link to them."""
 STEP_KINDS = (
     "create", "trigger", "validate", "fault", "advance", "wait", "observe", "send", "fuzz", "start",
-    "unannounced", "send_about", "restart",
+    "unannounced", "send_about", "restart", "rate_limited",
 )  # fmt: skip
 
 

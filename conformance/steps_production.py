@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from conformance.mockclient import MockClient
+from conformance.observation import FaultFact
 from conformance.steps import StepError, StepRuntime, _remember, send, step
 
 
@@ -61,3 +62,27 @@ def restart(runtime: StepRuntime, args: dict[str, Any]) -> None:
         raise StepError("restart needs an integration the harness started (--start)")
     runtime.restart_target(float(args.get("grace", 3.0)))
     runtime.observation.restarts.append(time.time())
+
+
+@step("rate_limited")
+def rate_limited(runtime: StepRuntime, args: dict[str, Any]) -> None:
+    """Keep the client's rate-limit bucket empty until the integration is refused once (429).
+
+    One ``drain_bucket`` is a race: the bucket refills at the next period (1 s in the harness),
+    and a loaded machine may take longer than that to reach its first call. Draining again until
+    the refusal is seen makes the 429 happen every time; then the bucket refills as usual.
+    """
+    timeout = float(args.get("timeout", 8.0))
+    end = time.monotonic() + runtime.remaining(timeout)
+    while True:
+        record = runtime.mock.fault("drain_bucket")
+        if not runtime.observation.faults_of("drain_bucket"):
+            runtime.observation.faults.append(FaultFact("drain_bucket", {}, None, record or {}))
+        if any(e.get("status") == 429 and e.get("kind") == "api" for e in runtime.journal()):
+            return
+        if time.monotonic() >= end:
+            runtime.observation.step_problems.append(
+                f"the integration made no API call in {timeout:g} s while its rate-limit bucket was kept empty"
+            )
+            return
+        time.sleep(0.05)

@@ -9,6 +9,7 @@ reference's run of the whole suite goes through the CLI, once per session (conft
 from __future__ import annotations
 
 import json
+import socket
 import sys
 from pathlib import Path
 
@@ -286,3 +287,35 @@ def test_the_mock_seed_is_fresh_per_run_unless_given() -> None:
     assert first.error and "nothing listens" in first.error  # no integration: the run stops early
     assert first.seed is not None and second.seed is not None and first.seed != second.seed
     assert run(RunConfig(**config, seed=7)).seed == 7  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("check_id", "reason"),
+    [
+        ("synchronize-retry", "no document_synchronize was delivered for a document reported failed"),
+        ("unknown-inert", "no unknown event named a real document"),
+        ("transient-errors", "no API call of the integration was answered 429 or 5xx"),
+        ("restart-state", "the integration was not restarted"),
+    ],
+)
+def test_production_checks_skip_with_the_reason_when_nothing_was_judged(check_id: str, reason: str) -> None:
+    result = judge(check_id, Observation("unit", "webhook", None, False))
+    assert result.status == "skipped" and reason in result.message
+
+
+def test_transient_errors_passes_only_when_the_refused_call_later_succeeds() -> None:
+    refused = {"kind": "api", "method": "POST", "path": "/documents/d/status", "status": 503, "wall": 1.0}
+    accepted = {**refused, "status": 200, "wall": 2.0}
+    assert judge("transient-errors", _journal(refused, accepted)).status == "passed"
+    failed = judge("transient-errors", _journal(refused))
+    assert failed.status == "failed" and "never sent again" in failed.message
+
+
+def test_the_restart_scenario_is_skipped_when_the_harness_did_not_start_the_integration() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listening:  # "an integration already running"
+        port = listening.getsockname()[1]
+        result = run(RunConfig(target_url=f"http://127.0.0.1:{port}/webhook", scenarios=[load("restart")], timeout=20))
+    assert result.error is None, result.error
+    (outcome,) = result.scenarios
+    assert outcome.status == "skipped"
+    assert all("run with --start" in r.message for r in outcome.results)
