@@ -76,3 +76,13 @@ def test_an_open_stream_does_not_hold_the_stop() -> None:
     reader.join(5)
     assert took < 1.5, f"the stop took {took:.2f} s with a stream open"
     assert ended and ended[0] - stopping < 1.5
+
+
+def test_the_stream_asks_for_the_control_token_when_one_is_set() -> None:
+    token = "a-control-token-for-the-stream"
+    with serve_in_thread(make_settings(control_token=token)) as mock, httpx.Client(base_url=mock.url) as client:
+        refused = client.get("/_mock/stream")
+        assert refused.status_code == 401 and refused.headers["content-type"].startswith("application/problem+json")
+        with client.stream("GET", "/_mock/stream", headers={"Authorization": f"Bearer {token}"}) as response:
+            assert response.status_code == 200
+            assert "event: hello" in _lines(response.iter_lines(), "data:", time.monotonic() + 10)
