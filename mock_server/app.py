@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
         await context.timers.start()
+        context.changes.reopen()
         for hook in context.startup_hooks:
             await hook()
         try:

@@ -37,6 +37,10 @@ class Changes:
         self.closed = True
         self._wake()
 
+    def reopen(self) -> None:
+        """A server starts (again) on this context: waits wait again."""
+        self.closed = False
+
     async def wait(self, seen: int, timeout: float | None = None) -> int:
         """The version once it differs from ``seen`` (or on close, or after ``timeout`` seconds)."""
         if self.version != seen or self.closed:
