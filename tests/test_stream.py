@@ -29,6 +29,8 @@ def test_a_wait_returns_on_a_bump_on_close_and_at_its_timeout() -> None:
         await asyncio.sleep(0)
         changes.close()
         assert await closing == 1 and await changes.wait(1) == 1
+        changes.reopen()  # the app served again
+        assert await changes.wait(1, timeout=0.01) == 1 and not changes.closed
 
     asyncio.run(scenario())
 

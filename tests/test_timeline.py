@@ -53,6 +53,16 @@ def test_followups_belong_to_the_latest_attempt_before_them() -> None:
     assert attempts[1]["verdict"] == "200 in 40 ms; PDF downloaded whole; reported failure 'disk full' 1.0 s later"
 
 
+def test_a_call_after_an_older_deliverys_later_attempt_is_not_given_to_the_newer_one() -> None:
+    older = _delivery("d1", [_attempt(10.0), {**_attempt(30.0, kind="redeliver"), "n": 2}])
+    newer = _delivery("d2", [_attempt(20.0)])
+    body = build([older, newer], [_download(31.0)], [], [], budget_s=5.0, limit=1)
+    (item,) = body["deliveries"]
+    assert item["id"] == "d2" and item["attempts"][0]["followups"] == []
+    both = build([older, newer], [_download(31.0)], [], [], budget_s=5.0)
+    assert [len(a["followups"]) for a in both["deliveries"][1]["attempts"]] == [0, 1]
+
+
 def test_missing_steps_and_failures_are_said_plainly() -> None:
     assert verdict(_attempt(1.0), [], 5.0) == "200 in 40 ms; PDF not downloaded; no status report yet"
     assert verdict(_attempt(1.0, status=None, failure="timeout", latency=5000), [], 5.0) == (
@@ -93,6 +103,7 @@ def test_the_endpoint_serves_deliveries_and_documents_newest_first(client: TestC
     store.status_reports.put("r1", _report(10.5, doc=first["uuid"], success=False, error="no such patient"))
     body = client.get("/_mock/timeline").json()
     assert [d["uuid"] for d in body["documents"][:2]] == [second["uuid"], first["uuid"]]
+    assert body["documents_total"] == len(store.documents) == len(body["documents"])
     reported = body["documents"][1]
     assert reported["status_reports"][0]["error"] == "no such patient"
     assert body["deliveries"][0]["verdict"].endswith("reported failure 'no such patient' 0.5 s later")

@@ -10,7 +10,8 @@ only draws it.
 The join is by real time (``wall``), as the integration waits in real time whatever the mock
 clock does: an integration call about a document belongs to the latest attempt, of any
 delivery naming that document, made before it. It is a view over bounded tables, not a record
-listing: newest first, ``limit`` deliveries (50 by default), ``dropped`` as the delivery log counts.
+listing: newest first, ``limit`` deliveries (50 by default) and the newest
+:data:`DOCUMENTS_SHOWN` documents, ``dropped`` as the delivery log counts.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from mock_server.core.store import Record
 from mock_server.web.http import json_response
 
 DEFAULT_LIMIT = 50
+DOCUMENTS_SHOWN = 200
+"""The newest documents the view lists (a bench seeds 100 000); ``documents_total`` counts them all."""
 ATTEMPT_KEYS = ("n", "kind", "at", "wall", "status", "latency_ms", "failure", "error")
 DOCUMENT_PATH = re.compile(r"^/documents/([0-9a-fA-F-]{36})(/status)?/?$")
 CLOSE_TO_BUDGET = 0.8
@@ -74,25 +77,33 @@ def build(
     budget_s: float,
     limit: int = DEFAULT_LIMIT,
 ) -> dict[str, Any]:
-    """The timeline body (a pure function of the records, so tests need no server)."""
+    """The timeline body (a pure function of the records, so tests need no server).
+
+    Only the documents the shown deliveries name are joined, but against the attempts of every
+    delivery naming them (an older delivery's attempt may be what a call followed)."""
+    shown = deliveries[-limit:]
+    wanted = {uuid for delivery in shown for uuid in _documents_of(delivery)}
     triggers: dict[str, list[tuple[float, str, int]]] = {}
     for delivery in deliveries:
         for index, attempt in enumerate(delivery.get("attempts") or []):
             for uuid in _documents_of(delivery):
-                triggers.setdefault(uuid, []).append((float(attempt.get("wall") or 0), delivery["id"], index))
+                if uuid in wanted:
+                    triggers.setdefault(uuid, []).append((float(attempt.get("wall") or 0), delivery["id"], index))
     for marks in triggers.values():
         marks.sort()
     follow: dict[tuple[str, int], list[Record]] = {}
     reports = list(reports)
-    for item in [*_journal_followups(journal), *map(_report_followup, reports)]:
+    for item in [*_journal_followups(journal, triggers), *map(_report_followup, reports)]:
         marks = triggers.get(item["document_uuid"], [])
         at = bisect.bisect_right(marks, (item["wall"], "\uffff", 1 << 30)) - 1
         if at >= 0:
             _wall, delivery_id, index = marks[at]
             item["after_s"] = round(item["wall"] - marks[at][0], 3)
             follow.setdefault((delivery_id, index), []).append(item)
-    items = [_delivery(d, follow, budget_s) for d in reversed(deliveries[-limit:])]
-    return {"budget_ms": round(budget_s * 1000), "deliveries": items, "documents": _documents(documents, reports)}
+    items = [_delivery(d, follow, budget_s) for d in reversed(shown)]
+    documents = list(documents)
+    return {"budget_ms": round(budget_s * 1000), "deliveries": items, "documents_total": len(documents),
+            "documents": _documents(documents[-DOCUMENTS_SHOWN:], reports)}
 
 
 def _documents_of(delivery: Record) -> list[str]:
@@ -101,18 +112,19 @@ def _documents_of(delivery: Record) -> list[str]:
     return [str(i) for a, i in zip(actions, ids, strict=False) if i and not str(a).startswith("new_note")]
 
 
-def _journal_followups(journal: Iterable[Record]) -> Iterable[Record]:
-    """Downloads and ``/documents/{uuid}`` calls; a refused status report too (an accepted one is a report)."""
+def _journal_followups(journal: Iterable[Record], wanted: dict[str, Any]) -> Iterable[Record]:
+    """Downloads and ``/documents/{uuid}`` calls about ``wanted`` documents; a refused status report too
+    (an accepted one is a report)."""
     for entry in journal:
         kind = entry.get("kind")
-        if kind == "download" and entry.get("document_uuid"):
+        if kind == "download" and entry.get("document_uuid") in wanted:
             yield {"kind": "download", "document_uuid": entry["document_uuid"], "wall": float(entry.get("wall") or 0),
                    "at": entry.get("at"), "status": entry.get("status"), "latency_ms": entry.get("latency_ms"),
                    "bytes": entry.get("download_bytes"), "complete": bool(entry.get("download_complete")),
                    "error": entry.get("download_error"), "fault": entry.get("fault")}
             continue
         match = DOCUMENT_PATH.match(str(entry.get("path") or "")) if kind == "api" else None
-        if match is None:
+        if match is None or match.group(1).lower() not in wanted:
             continue
         status = int(entry.get("status") or 0)
         if match.group(2) and status < 400:

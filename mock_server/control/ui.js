@@ -78,10 +78,10 @@ function renderReports(reports) {
     (report.success ? "success" : "failure: " + (report.error || "")) + " ", el("span", { class: "muted" }, when(report.at)))));
 }
 
-function renderDocuments(documents) {
+function renderDocuments(documents, total) {
   const body = $("documents");
   body.replaceChildren();
-  $("documents-count").textContent = "(" + documents.length + ")";
+  $("documents-count").textContent = "(" + (total > documents.length ? "newest " + documents.length + " of " + total : documents.length) + ")";
   if (!documents.length) emptyRow(body, 9, "no documents");
   for (const doc of documents) {
     const patient = doc.patient || {};
@@ -178,7 +178,7 @@ async function refresh() {
         getJSON("/_mock/assumptions"),
       ]);
       if (clock) $("clock").textContent = "clock (" + clock.mode + "): " + when(clock.now) + (clock.pending_timers ? ", " + clock.pending_timers + " timer(s) pending" : "");
-      renderDocuments(listOf(timeline, "documents"));
+      renderDocuments(listOf(timeline, "documents"), timeline ? timeline.documents_total : 0);
       renderTimeline(timeline);
       renderFailures(listOf(failures, "items"));
       renderStatusReports(listOf(reports, "items"));
