@@ -127,10 +127,12 @@ def smoke_serve(logs: Path) -> None:
         page = expect(client.get("/_mock/ui"), 200, "GET /_mock/ui (the shipped ui.html)")
         if "<html" not in page.text.lower():
             raise SmokeFailure(f"GET /_mock/ui is not the web page: {page.text[:300]}")
+        for asset in ("ui.css", "ui.js", "ui_timeline.js"):  # the page's files, shipped beside it
+            expect(client.get(f"/_mock/ui/{asset}"), 200, f"GET /_mock/ui/{asset}")
         schemas = expect(client.get("/openapi.json"), 200, "GET /openapi.json").json()["components"]["schemas"]
         if "webhook" not in {name.lower() for name in schemas}:
             raise SmokeFailure(f"the OpenAPI document lacks the shipped schemas: {sorted(schemas)}")
-    step(f"serve: POST /webhooks 201 (token from /oauth2/token), /_mock/ui and /openapi.json served on port {port}")
+    step(f"serve: POST /webhooks 201 (token from /oauth2/token), /_mock/ui + files, /openapi.json on port {port}")
 
 
 def run_cli(*args: str, timeout: float) -> subprocess.CompletedProcess[str]:

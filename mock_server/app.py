@@ -15,7 +15,7 @@ from mock_server.api.oauth import endpoints as oauth_endpoints
 from mock_server.control.feed import ActionFeed
 from mock_server.control.guard import ControlGuard, with_control_token
 from mock_server.core.assumptions import invented_operations
-from mock_server.core.context import MockContext
+from mock_server.core.context import CLOSING_STATE, MockContext
 from mock_server.core.settings import Settings
 from mock_server.domain.seed import seed_store
 from mock_server.faults.api import install as install_faults
@@ -61,13 +61,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
     context.check_wired()
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
         await context.timers.start()
+        context.changes.reopen()
         for hook in context.startup_hooks:
             await hook()
         try:
-            yield
+            # The server's connections find it here and call it as the server stops (web/connections.py).
+            yield {CLOSING_STATE: context.closing}
         finally:
+            context.closing()
             for hook in context.shutdown_hooks:
                 await hook()
             await context.timers.stop()

@@ -12,7 +12,8 @@ from mock_server.cli.control_client import ControlClient, MockRefused
 from mock_server.control.guard import COOKIE
 
 GUARDED = [("GET", "/_mock/credentials"), ("POST", "/_mock/reset"), ("POST", "/_mock/clock/advance"),
-           ("GET", "/_mock/faults"), ("GET", "/_mock/ui"), ("GET", "/_mock/deliveries")]
+           ("GET", "/_mock/faults"), ("GET", "/_mock/ui"), ("GET", "/_mock/deliveries"), ("GET", "/_mock/timeline"),
+           ("GET", "/_mock/ui/ui.js")]  # /_mock/stream: tests/test_stream.py (a granted stream never ends)
 
 
 @pytest.mark.parametrize(("method", "path"), GUARDED)

@@ -31,7 +31,8 @@ from mock_server.serving import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("mock_server", "conformance")
-DATA = ("mock_server/schemas", "conformance/scenarios", "mock_server/control/ui.html")
+DATA = ("mock_server/schemas", "conformance/scenarios", "mock_server/control/ui.html", "mock_server/control/ui.css",
+        "mock_server/control/ui.js", "mock_server/control/ui_timeline.js")
 """What the packages read at run time besides their modules (mock_server/core/packaged.py, conformance/scenario.py)."""
 SDIST_ONLY = ("docs", "tests", "bench")
 NOT_SOURCE = (".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "*.py[cod]", ".hypothesis",

@@ -12,14 +12,28 @@ ones get the same problem documents as the public API.
 * :mod:`.transcript`: the HAR transcript and the control-action feed (:mod:`.feed` keeps it).
 * :mod:`.snapshot`: the whole state as one document, and loading one.
 * :mod:`.settle`: wait until every due delivery was attempted (and, asked, drive the clock to each retry).
-* :mod:`.ui`: the web page at ``/_mock/ui``.
+* :mod:`.timeline`: each delivery beside what the integration did next, with a plain-words verdict.
+* :mod:`.stream`: server-sent events telling the web page that something changed.
+* :mod:`.ui`: the web page at ``/_mock/ui`` and its script and style.
 """
 
 from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from mock_server.control import actions, assumptions, deliveries, faults, settle, snapshot, transcript, ui, views
+from mock_server.control import (
+    actions,
+    assumptions,
+    deliveries,
+    faults,
+    settle,
+    snapshot,
+    stream,
+    timeline,
+    transcript,
+    ui,
+    views,
+)
 
 
 def routes() -> list[BaseRoute]:
@@ -32,5 +46,7 @@ def routes() -> list[BaseRoute]:
         *transcript.routes(),
         *snapshot.routes(),
         *settle.routes(),
+        *timeline.routes(),
+        *stream.routes(),
         *ui.routes(),
     ]

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mock_server.core.assumptions import AssumptionUsage
+from mock_server.core.changes import Changes
 from mock_server.core.clock import Timers
 from mock_server.core.clock_state import ClockKeeper, restore_clock
 from mock_server.core.errors import ConfigError
@@ -36,6 +37,8 @@ if TYPE_CHECKING:  # types of higher layers' collaborators; the layers import th
 EventListener = Callable[[Record], Awaitable[None] | None]
 Hook = Callable[[], Awaitable[None]]
 FaultHandler = Callable[["MockContext", dict[str, Any]], dict[str, Any]]
+CLOSING_STATE = "askara_mock.closing"
+"""The lifespan state key of :meth:`MockContext.closing`, which the server's connections call as it stops."""
 
 
 @dataclass
@@ -72,6 +75,10 @@ class MockContext:
             },
         )
         self.clock = restore_clock(settings, self.store)
+        self.changes = Changes()
+        """Bumped by every store write and clock jump; the web page's live stream waits on it."""
+        self.store.watch(self.changes.bump)
+        self.clock.on_advance(self.changes.bump)
         self.timers = Timers(self.clock)
         self.client_secret = settings.client_secret or persisted(self.store, "client_secret", secrets.token_urlsafe(32))
         self.url_signing_secret = settings.url_signing_secret or persisted(
@@ -95,6 +102,8 @@ class MockContext:
         self.reset_hooks: list[Callable[[], None]] = [self.assumption_usage.clear]
         self.startup_hooks: list[Hook] = []
         self.shutdown_hooks: list[Hook] = []
+        self.closing_hooks: list[Callable[[], None]] = [self.changes.close]
+        """Run as the server starts to stop, before it waits for open responses (ends live streams)."""
         self.fault_kinds: dict[str, FaultHandler] = {}
         """Fault kind -> handler that checks a ``POST /_mock/faults`` body (see :mod:`mock_server.faults`)."""
         if settings.state_path:  # the clock's position survives a restart (core/clock_state.py)
@@ -107,6 +116,11 @@ class MockContext:
     api_faults: RouteFaults
     download_fault: Callable[[str], Any]
     """``download_fault(document_uuid) -> "ok" | "error" | "error_503" | "truncate"`` (may be awaitable)."""
+
+    def closing(self) -> None:
+        """The server starts to stop: run the closing hooks (idempotent; before open responses are awaited)."""
+        for hook in self.closing_hooks:
+            hook()
 
     def check_wired(self) -> None:
         """Raise :class:`ConfigError` naming every collaborator or fault kind nobody installed."""

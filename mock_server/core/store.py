@@ -166,6 +166,8 @@ class Table:
         self._views: OrderedDict[Hashable, View] = OrderedDict()
         self._deferred = 0
         """Inside ``deferred_views()``: writes leave the views alone, rebuilt when the block ends."""
+        self.on_write: Callable[[str], None] | None = None
+        """Told the table's name after every write (:meth:`Store.watch`: the change feed)."""
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -202,6 +204,8 @@ class Table:
     def _touch(self, key: str) -> None:
         self.version += 1
         self._stamps[key] = self.version
+        if self.on_write is not None:
+            self.on_write(self.name)
 
     def view(self, name: Hashable, keyer: Keyer) -> View:
         """The sorted view called ``name`` (built from the table on first use, then kept by every write).
@@ -255,6 +259,8 @@ class Table:
         record = self._rows.pop(key, None)
         if record is not None:
             self.version += 1
+            if self.on_write is not None:
+                self.on_write(self.name)
             self._stamps.pop(key, None)
             self._order.pop(key, None)
             if not self._deferred:
@@ -270,6 +276,8 @@ class Table:
         for view in self._views.values():
             view.clear()
         self.version += 1
+        if self.on_write is not None:
+            self.on_write(self.name)
         self._backend.clear(self.name)
 
     def values(self) -> list[Record]:
@@ -340,6 +348,11 @@ class Store:
         for name, rows in loaded.items():
             if name in self.tables:
                 self.tables[name].load(rows)
+
+    def watch(self, on_write: Callable[[str], None]) -> None:
+        """Call ``on_write(table name)`` after every write to any table (one watcher: the change feed)."""
+        for table in self.tables.values():
+            table.on_write = on_write
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:

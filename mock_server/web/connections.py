@@ -12,7 +12,10 @@ on both origins (API and files):
   complete within this many seconds, else ``408`` and the connection is closed (Apache's
   ``RequestReadTimeout``, nginx's ``client_header_timeout``);
 - ``max_header_bytes``: a head larger than this is refused ``431`` and the connection closed,
-  without buffering the rest (nginx and Node refuse past their buffers too).
+  without buffering the rest (nginx and Node refuse past their buffers too);
+- a prompt stop: uvicorn waits for every response still streaming before it stops, and a live
+  event stream (``/_mock/stream``) never ends by itself; so the first connection told to shut down
+  calls the app's closing hook (``MockContext.closing``, in the lifespan state), which ends them.
 
 The connection limit itself is uvicorn's ``limit_concurrency`` (``503`` beyond it), set by
 :func:`mock_server.serving.uvicorn_config`. Refusals are problem+json, like every 4xx of the mock.
@@ -27,6 +30,7 @@ from typing import Any, ClassVar
 import orjson
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
+from mock_server.core.context import CLOSING_STATE
 from mock_server.core.settings import Settings
 
 LINGER_SECONDS = 2.0
@@ -63,6 +67,12 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         super().connection_made(transport)
         # A fresh connection is idle until its first byte: the keep-alive timeout applies to it too.
         self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive, self.timeout_keep_alive_handler)
+
+    def shutdown(self) -> None:
+        closing = self.app_state.get(CLOSING_STATE)
+        if closing is not None:
+            closing()
+        super().shutdown()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_head_timer()
