@@ -167,16 +167,18 @@ name: late-reports
 seed: 1
 checks: [always-confirm]
 steps:
+  - fault: {kind: download, mode: delay, latency: 1}
   - trigger: {event: new_document, as: docs}
   - wait: {until: status-reports, document: docs}
-  - wait: {until: idle, quiet: 0.5, timeout: 15}
+  - wait: {until: idle, quiet: 2, timeout: 15}
 """
 
 
 @pytest.mark.e2e
 def test_a_report_after_a_short_wait_timeout_is_reported_late_end_to_end(tmp_path: Path) -> None:
-    """--wait-timeout reaches the step: 1 ms is too short for any import, and the report that comes
-    during the idle wait is late by some seconds, not missing."""
+    """--wait-timeout reaches the step: 1 ms is too short for an import whose PDF takes 1 s to come (a
+    delayed download, so a fast machine cannot beat the wait), and the report that comes during the
+    idle wait is late by about a second, not missing."""
     scenario = tmp_path / "late.yaml"
     scenario.write_text(LATE_SCENARIO, encoding="utf-8")
     port = free_port()
