@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from conformance.checks import CHECKS, CheckResult, judge
 from conformance.mockclient import MockClient, MockError
@@ -37,6 +37,14 @@ EXIT_PASSED = 0
 EXIT_FAILED = 1
 EXIT_NOT_RUN = 2
 DOCUMENT_EVENTS = ["new_document", "document_synchronize", "new_note"]
+
+
+class MockWatcher(Protocol):
+    """Told of the run's mock at the story's start and before it stops (``--bundle`` records it: run_bundle.py)."""
+
+    def started(self, mock: MockClient, credentials: dict[str, Any]) -> None: ...
+
+    def stopping(self, mock: MockClient) -> None: ...
 
 
 @dataclass
@@ -75,6 +83,8 @@ class RunConfig:
     extra_env: dict[str, str] = field(default_factory=dict)
     progress: Callable[[str], None] | None = None
     """Told a line of progress as the run goes (the CLI shows it live)."""
+    watcher: MockWatcher | None = None
+    """Told of the mock once it is set up and before it stops (``--bundle``)."""
 
     def say(self, line: str) -> None:
         if self.progress is not None:
@@ -128,7 +138,7 @@ def run(config: RunConfig) -> RunResult:
     """Play ``config.scenarios`` against the integration and judge every check."""
     started_at, started = time.time(), time.monotonic()
     deadline = started + config.timeout
-    seed = config.seed if config.seed is not None else next((s.seed for s in config.scenarios if s.seed), 1)
+    seed = run_seed(config)
     outcomes: list[ScenarioOutcome] = []
     target: TargetProcess | None = None
     integration: dict[str, Any] = {"command": config.start}
@@ -156,6 +166,8 @@ def run(config: RunConfig) -> RunResult:
                     **endpoint.trust_env(),
                     **config.extra_env,
                 }
+                if config.watcher is not None:
+                    config.watcher.started(mock, creds)
                 if config.start:
                     target = TargetProcess(config.start, env)
 
@@ -196,6 +208,8 @@ def run(config: RunConfig) -> RunResult:
                     integration["exit_code"] = target.exit_code
                     integration["output_tail"] = target.output_tail()[-4000:]
                     target.cleanup()
+                if config.watcher is not None:
+                    config.watcher.stopping(mock)
                 mock.close()
     except (TargetError, MockError, OSError, RuntimeError) as exc:
         return RunResult(
@@ -229,6 +243,11 @@ def run(config: RunConfig) -> RunResult:
         timeline=timeline,
         warnings=warnings,
     )
+
+
+def run_seed(config: RunConfig) -> int:
+    """The seed of the run's generated data: ``--seed``, else the first scenario's, else 1."""
+    return config.seed if config.seed is not None else next((s.seed for s in config.scenarios if s.seed), 1)
 
 
 def nothing_judged(outcomes: list[ScenarioOutcome], checks: list[CheckResult]) -> str | None:
