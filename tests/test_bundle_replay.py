@@ -143,7 +143,7 @@ def test_a_failing_run_captured_and_replayed_against_the_fix_shows_the_fix(walk_
     assert section["diverged"] and {"id": "always-confirm", "was": "failed", "now": "passed"}.items() <= next(
         c for c in section["checks"] if c["id"] == "always-confirm").items()
     confirmed = [d for d in section["documents"] if d["now"] == "confirmed"]
-    assert len(confirmed) == 2 and all(d["was"] != "confirmed" for d in confirmed)
+    assert len(confirmed) == 2 and all(d["was"] == "fetched, never confirmed" for d in confirmed)
     for document in confirmed:
         assert f"document {document['uuid']}: {document['was']} -> confirmed" in fixed.stdout
 
