@@ -18,13 +18,15 @@ import yaml
 
 from conformance.reports.data import to_dict
 from conformance.reports.divergence import divergence
+from conformance.run_bundle import PRODUCED_BY
 from conformance.runner import RunConfig, RunResult, run
 from conformance.scenario import Scenario, ScenarioError, parse
 from mock_server.support.bundle import Bundle, read_bundle
 
-REPLAYED_SETTINGS = ("mode", "signatures", "register_webhook", "wait_timeout", "idle_quiet", "scenario_timeout",
-                     "rate_limit_interval")  # fmt: skip
-"""Settings of the recorded run a replay keeps (the target, its start command and the timeouts are the new build's)."""
+REPLAYED_SETTINGS = ("mode", "signatures", "register_webhook", "mock_tls", "wait_timeout", "idle_quiet",
+                     "scenario_timeout", "rate_limit_interval")  # fmt: skip
+"""Settings of the recorded run a replay keeps (the target, its start command and the run's limits are the new
+build's). Only a run bundle's manifest has most of them; an export's has the mock's settings."""
 
 
 class BundleError(Exception):
@@ -63,7 +65,7 @@ def load(path: str | Path) -> tuple[Bundle, list[Scenario]]:
 def config_for(bundle: Bundle, scenarios: list[Scenario], target_url: str, **overrides: Any) -> RunConfig:
     """The run that replays ``bundle``: its seed, mode and settings, the new target, ``overrides`` last."""
     manifest = bundle.manifest
-    recorded = manifest.get("settings") or {}
+    recorded = (manifest.get("settings") or {}) if manifest.get("produced_by") == PRODUCED_BY else {}
     kept = {k: recorded[k] for k in REPLAYED_SETTINGS if recorded.get(k) is not None}
     kept["mode"] = manifest.get("mode") or kept.get("mode", "webhook")
     if isinstance(manifest.get("seed"), int):

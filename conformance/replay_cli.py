@@ -18,7 +18,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from conformance.replay import BundleError, replay
-from conformance.reports.divergence import junit_suite, lines
+from conformance.reports.divergence import html_section, junit_suite, lines
+from conformance.reports.html import render
 from conformance.reports.junit import to_xml
 from conformance.reports.terminal import print_result
 from conformance.run_bundle import BundleRecorder, bundle_options, finish_bundle
@@ -42,11 +43,13 @@ def register(group: click.Group) -> None:
               help="Write the JSON report, with its divergence section, here.")
 @click.option("--junit", "junit_path", type=click.Path(dir_okay=False), default=None,
               help="Write JUnit XML here (a last testsuite, divergence, fails on each regression).")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), default=None,
+              help="Write the HTML report, with the divergence at its end, here.")
 @bundle_options
 @click.option("--quiet", is_flag=True, help="No live progress.")
 def replay_command(file: str, target_url: str, start_command: str | None, timeout: float, startup_timeout: float,
-                   stop_grace: float, json_path: str | None, junit_path: str | None, bundle_path: str | None,
-                   no_redact: bool, quiet: bool) -> None:  # fmt: skip
+                   stop_grace: float, json_path: str | None, junit_path: str | None, html_path: str | None,
+                   bundle_path: str | None, no_redact: bool, quiet: bool) -> None:  # fmt: skip
     """Replay a bundle's story against another build; report the verdicts and where they diverge from the bundle's.
 
     Exit 0 when the new run passed, 1 when a check failed (a regression among them), 2 when it could not be run."""
@@ -68,7 +71,11 @@ def replay_command(file: str, target_url: str, start_command: str | None, timeou
         suites.append(junit_suite(replayed.divergence))
         ET.indent(suites)
         _write(junit_path, ET.tostring(suites, encoding="unicode", xml_declaration=True))
-    for path in (json_path, junit_path):
+    if html_path:
+        page = render(replayed.result)
+        end = page.rfind("</body>")
+        _write(html_path, page[:end] + html_section(replayed.divergence) + page[end:] if end >= 0 else page)
+    for path in (json_path, junit_path, html_path):
         if path:
             console.print(f"[dim]wrote {path}[/]")
     finish_bundle(replayed.result, recorder, bundle_path, no_redact=no_redact, console=console)

@@ -80,13 +80,13 @@ def test_the_run_bundle_holds_the_run_and_no_secret_or_patient_survives(tmp_path
         client_secret=CLIENT_SECRET, webhook_secret=WEBHOOK_SECRET, timeout=30, watcher=recorder,
     )  # fmt: skip
     result = run(config)
-    assert result.verdict == "passed", [(c.check, c.message) for c in result.checks if c.status == "failed"]
+    assert result.error is None and result.scenarios, result.error  # judged (the verdict is not what this is about)
     members = unzipped(write_run_bundle(result, recorder, tmp_path / "b.zip"))
     assert set(members) == {"manifest.json", "scenario.yaml", "transcript.har", "snapshot.json", "report.json"}
     manifest = json.loads(members["manifest.json"])
     assert manifest["redacted"] is True and manifest["produced_by"] == "conformance run --bundle"
     assert (manifest["seed"], manifest["mode"], manifest["settings"]["signatures"]) == (1, "webhook", True)
-    assert json.loads(members["report.json"])["verdict"] == "passed"
+    assert json.loads(members["report.json"])["verdict"] == result.verdict
     text = "\n".join(members.values())
     raw = "\n".join(unzipped(write_run_bundle(result, recorder, tmp_path / "raw.zip", redact=False)).values())
     secrets = raw_secrets(recorder)
@@ -153,13 +153,15 @@ def test_a_passing_bundle_replayed_against_a_broken_build_names_the_regression(w
     tmp = walk_through["tmp"]
     assert (tmp / "fixed.zip").exists(), walk_through["fixed"].stderr  # the replay wrote its own bundle
     broken = askara_mock("bundle", "replay", str(tmp / "fixed.zip"), *reference(tmp, "broken", "never-confirm"),
-                         "--junit", str(tmp / "regression.xml"))  # fmt: skip
+                         "--junit", str(tmp / "regression.xml"), "--html", str(tmp / "regression.html"))  # fmt: skip
     assert broken.returncode == EXIT_FAILED, broken.stdout + broken.stderr
     assert "divergence from the recorded run (passed -> failed):" in broken.stdout
     assert re.search(r"^  check always-confirm: passed -> failed", broken.stdout, re.M), broken.stdout
     assert re.search(r"^  document [0-9a-f-]{36}: confirmed -> ", broken.stdout, re.M)
     junit = (tmp / "regression.xml").read_text()
     assert 'testsuite name="divergence"' in junit and 'type="regression"' in junit
+    page = (tmp / "regression.html").read_text()
+    assert "Divergence from the recorded run" in page and "<td>check always-confirm</td><td>passed</td>" in page
 
 
 def test_replay_refuses_what_is_not_a_bundle_and_compares_nothing_without_a_report(tmp_path: Path) -> None:

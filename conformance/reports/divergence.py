@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from html import escape
 from typing import Any
 
 NOT_SEEN = "not fetched"
@@ -86,3 +87,23 @@ def junit_suite(section: dict[str, Any]) -> ET.Element:
         ET.SubElement(case, "system-out").text = f"{check['was']} -> {check['now']}"
     ET.SubElement(suite, "system-out").text = "\n".join(lines(section))
     return suite
+
+
+def html_section(section: dict[str, Any]) -> str:
+    """The divergence as a section of the HTML report (its badges use the report's styles)."""
+    if not section.get("compared"):
+        return f"<h2>Divergence</h2><p class='muted'>not compared: {escape(str(section.get('why')))}</p>"
+    badge = "failed" if any(c["now"] == "failed" for c in section["checks"]) else "passed"
+    rows = [
+        f"<tr><td>check {escape(c['id'])}</td><td>{escape(c['was'])}</td><td>{escape(c['now'])}</td>"
+        f"<td>{escape(c['message'])}</td></tr>"
+        for c in section["checks"]
+    ] + [
+        f"<tr><td>document {escape(d['uuid'])}</td><td>{escape(d['was'])}</td><td>{escape(d['now'])}</td><td></td></tr>"
+        for d in section["documents"]
+    ]
+    was, now = (escape(str(section[side]["verdict"])) for side in ("recorded", "replayed"))
+    head = f"<h2>Divergence from the recorded run <span class='badge {badge}'>{was} → {now}</span></h2>"
+    if not rows:
+        return head + "<p>none: every check and document as recorded</p>"
+    return head + "<table><tr><th>what</th><th>was</th><th>now</th><th>result</th></tr>" + "".join(rows) + "</table>"
