@@ -86,7 +86,8 @@ def manifest(config: RunConfig, recorder: BundleRecorder, *, redact: bool) -> di
         "mode": config.mode,
         "settings": settings,
         "scenarios": [s.name for s in config.scenarios],
-        "problems": recorder.problems,
+        "problems": recorder.problems or ([] if recorder.har or recorder.start_snapshot else
+                                          ["the run's mock never answered: no snapshot, no transcript"]),
         "snapshot": "the harness's mock at the story's start: set up, the integration not started yet; "
         + ("redacted: codes and refresh tokens left out" if redact else "NOT redacted"),
     }
