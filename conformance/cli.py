@@ -76,7 +76,9 @@ def conformance() -> None:
     default=None,
     help="Refresh token an already-running integration was configured with; the harness's mock registers it.",
 )
-@click.option("--seed", type=int, default=None, help="Seed of generated data (default: the first scenario's, or 1).")
+@click.option(
+    "--seed", type=int, default=None, help="Seed of the mock's data, to replay a run (default: fresh per run)."
+)
 @click.option(
     "--timeout", type=float, default=300.0, show_default=True, help="Global limit for the whole run, seconds."
 )

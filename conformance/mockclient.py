@@ -4,8 +4,11 @@ mock's memory: everything it judges, it read here, over HTTP, like a support eng
 
 from __future__ import annotations
 
+import json
 import os
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -119,6 +122,31 @@ class MockClient:
             headers={"Authorization": f"Bearer {token}"},
         )
         return self._json(answer)
+
+    def set_webhook_active(self, webhook_id: str, active: bool) -> dict[str, Any]:
+        """Pause or resume a webhook (``PATCH /webhooks/{uuid}``): a paused one is sent nothing."""
+        token = self.access_token(WEBHOOK_SCOPES)
+        answer = self.http.patch(
+            f"/webhooks/{webhook_id}",
+            content=json.dumps({"active": active}),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/merge-patch+json"},
+        )
+        return self._json(answer)
+
+    @contextmanager
+    def webhook_paused(self, webhook_id: str | None) -> Iterator[None]:
+        """The webhook is inactive inside the block, so what the mock emits then reaches no one.
+
+        Askara has documents an integration was never told about (validated before it subscribed);
+        the harness makes them by validating with the webhook paused.
+        """
+        if webhook_id is not None:
+            self.set_webhook_active(webhook_id, False)
+        try:
+            yield
+        finally:
+            if webhook_id is not None:
+                self.set_webhook_active(webhook_id, True)
 
     def webhooks(self) -> list[dict[str, Any]]:
         token = self.access_token(WEBHOOK_SCOPES)

@@ -45,6 +45,10 @@ class Observation:
     step_problems: list[str] = field(default_factory=list)
     missed_waits: list[MissedWait] = field(default_factory=list)
     """Waits that reached their deadline (conformance.waits): the checks they fed fail."""
+    unannounced: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Real, verified documents no webhook was told about (the harness paused it), by uuid."""
+    restarts: list[float] = field(default_factory=list)
+    """Wall times (epoch seconds) at which the harness had restarted the integration (listening again)."""
     integration_exit: int | None = None
 
     # -- derived views -------------------------------------------------------------------------

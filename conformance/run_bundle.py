@@ -24,7 +24,7 @@ from rich.markup import escape
 
 from conformance.mockclient import MockClient, MockError
 from conformance.reports.data import to_dict, tool_version
-from conformance.runner import RunConfig, RunResult, run_seed
+from conformance.runner import RunResult
 from mock_server.core.snapshot import SECRET_KEYED_TABLES, shareable
 from mock_server.support.bundle import Bundle, write_bundle
 from mock_server.support.redact import SECRET_KEYS, Redactor, patient_pseudonyms
@@ -76,13 +76,14 @@ class BundleRecorder:
         return Redactor({s for s in secrets if s}, patient_pseudonyms(patients))
 
 
-def manifest(config: RunConfig, recorder: BundleRecorder, *, redact: bool) -> dict[str, Any]:
+def manifest(result: RunResult, recorder: BundleRecorder, *, redact: bool) -> dict[str, Any]:
+    config = result.config
     settings = {name: getattr(config, name) for name in RUN_SETTINGS}
     return {
         "tool": "askara-mock",
         "version": tool_version(),
         "produced_by": PRODUCED_BY,
-        "seed": run_seed(config),
+        "seed": result.seed,  # the mock's: ``bundle replay`` runs with it, so the same documents and uuids
         "mode": config.mode,
         "settings": settings,
         "scenarios": [s.name for s in config.scenarios],
@@ -100,7 +101,7 @@ def write_run_bundle(result: RunResult, recorder: BundleRecorder, path: str | Pa
         snapshot = shareable(snapshot)
     redactor = recorder.redactor() if redact else Redactor(enabled=False)
     bundle = Bundle(
-        manifest(result.config, recorder, redact=redact),
+        manifest(result, recorder, redact=redact),
         scenario=[s.raw for s in result.config.scenarios],
         har=recorder.har,
         snapshot=snapshot,

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import secrets
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
+from conformance import steps_production  # noqa: F401 - registers its step kinds
 from conformance.checks import CHECKS, CheckResult, judge
 from conformance.mockclient import MockClient, MockError
 from conformance.mockstart import MockEndpoint, started_mock
@@ -31,20 +33,13 @@ from conformance.target import TargetError, TargetProcess, is_listening, target_
 from conformance.timeline import timeline as _timeline
 from conformance.waits import apply as apply_missed_waits
 from conformance.waits import resolve as resolve_missed_waits
+from conformance.watcher import MockWatcher
 from mock_server.core.settings import Settings
 
 EXIT_PASSED = 0
 EXIT_FAILED = 1
 EXIT_NOT_RUN = 2
 DOCUMENT_EVENTS = ["new_document", "document_synchronize", "new_note"]
-
-
-class MockWatcher(Protocol):
-    """Told of the run's mock at the story's start and before it stops (``--bundle`` records it: run_bundle.py)."""
-
-    def started(self, mock: MockClient, credentials: dict[str, Any]) -> None: ...
-
-    def stopping(self, mock: MockClient) -> None: ...
 
 
 @dataclass
@@ -117,6 +112,8 @@ class RunResult:
     timeline: list[dict[str, Any]] = field(default_factory=list)
     warnings: RunWarnings = field(default_factory=RunWarnings)
     """Assumptions the integration leaned on and flagged webhooks: reported, never a failure."""
+    seed: int | None = None
+    """The mock's seed: ``--seed`` when given, else fresh per run; ``--seed`` with it replays the run's data."""
 
 
 def _mock(config: RunConfig, seed: int) -> contextlib.AbstractContextManager[MockEndpoint]:
@@ -138,7 +135,7 @@ def run(config: RunConfig) -> RunResult:
     """Play ``config.scenarios`` against the integration and judge every check."""
     started_at, started = time.time(), time.monotonic()
     deadline = started + config.timeout
-    seed = run_seed(config)
+    seed = config.seed if config.seed is not None else secrets.randbelow(2**31)  # fresh uuids unless --seed
     outcomes: list[ScenarioOutcome] = []
     target: TargetProcess | None = None
     integration: dict[str, Any] = {"command": config.start}
@@ -189,11 +186,21 @@ def run(config: RunConfig) -> RunResult:
                             raise TargetError(f"nothing listens on {host}:{port} and no --start command was given")
                     if not registers:
                         webhook_id = _wait_for_own_webhook(mock, config, deadline)
+
+                def restart_target(grace: float) -> None:
+                    if target is None:
+                        raise StepError("restart needs an integration the harness started (--start)")
+                    target.stop(grace)
+                    target.process = None
+                    start_target()
+
                 cursors = _Cursors()
                 _warm_up(config.scenarios)
                 for scenario in config.scenarios:
                     config.say(f"scenario {scenario.name} ...")
-                    outcome = _play(scenario, config, mock, webhook_id, deadline, start_target, target, cursors)
+                    outcome = _play(
+                        scenario, config, mock, webhook_id, deadline, (start_target, restart_target), target, cursors
+                    )
                     outcomes.append(outcome)
                     config.say(f"scenario {scenario.name}: {outcome.status} ({outcome.duration_s:.2f} s)")
                     for missed in outcome.observation.missed_waits if outcome.observation else []:
@@ -222,6 +229,7 @@ def run(config: RunConfig) -> RunResult:
             time.monotonic() - started,
             error=str(exc),
             integration=integration,
+            seed=seed,
         )
     checks = _aggregate(outcomes)
     failed = any(c.status == "failed" for c in checks)
@@ -242,12 +250,8 @@ def run(config: RunConfig) -> RunResult:
         integration=integration,
         timeline=timeline,
         warnings=warnings,
+        seed=seed,
     )
-
-
-def run_seed(config: RunConfig) -> int:
-    """The seed of the run's generated data: ``--seed``, else the first scenario's, else 1."""
-    return config.seed if config.seed is not None else next((s.seed for s in config.scenarios if s.seed), 1)
 
 
 def nothing_judged(outcomes: list[ScenarioOutcome], checks: list[CheckResult]) -> str | None:
@@ -314,7 +318,7 @@ def _play(
     mock: MockClient,
     webhook_id: str | None,
     deadline: float,
-    start_target: Any,
+    lifecycle: tuple[Any, Any],
     target: TargetProcess | None,
     cursors: _Cursors,
 ) -> ScenarioOutcome:
@@ -336,13 +340,14 @@ def _play(
         observation,
         webhook_id,
         min(deadline, began + limit),
-        start_target,
+        lifecycle[0],
         known_deliveries=set(cursors.deliveries),
         known_reports=set(cursors.reports),
         journal_cursor=cursors.journal,
         wait_timeout=config.wait_timeout,
         idle_quiet=config.idle_quiet,
         deadline_limit=limit_name if began + limit <= deadline else f"the run's --timeout, {config.timeout:g} s",
+        restart_target=lifecycle[1],
     )
     problems: list[str] = []
     for index, spec in enumerate(scenario.steps):

@@ -24,7 +24,10 @@ from mock_server.core.packaged import read_schema
 STANDARD_PACKAGE = "conformance"
 """The standard scenarios ship inside this package (``conformance/scenarios/``); the repository's
 top-level ``scenarios/`` is a link to them."""
-STEP_KINDS = ("create", "trigger", "validate", "fault", "advance", "wait", "observe", "send", "fuzz", "start")
+STEP_KINDS = (
+    "create", "trigger", "validate", "fault", "advance", "wait", "observe", "send", "fuzz", "start",
+    "unannounced", "send_about", "restart",
+)  # fmt: skip
 
 
 class ScenarioError(Exception):

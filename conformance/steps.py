@@ -47,6 +47,8 @@ class StepRuntime:
     """Which deadline ``deadline`` is, for a wait it cuts short."""
     step_index: int = 0
     """1-based index of the step being run (the runner sets it)."""
+    restart_target: Callable[[float], None] | None = None
+    """Stop the integration (SIGTERM, SIGKILL after the grace seconds) and start it again; None without --start."""
 
     def remaining(self, wanted: float) -> float:
         return max(0.0, min(wanted, self.deadline - time.monotonic()))
@@ -215,7 +217,8 @@ def send(runtime: StepRuntime, args: dict[str, Any]) -> None:
 def fuzz(runtime: StepRuntime, args: dict[str, Any]) -> None:
     if runtime.webhook_id is None:
         raise StepError("fuzz needs the integration's webhook (webhook mode)")
-    for events in unusual_envelopes(runtime.mock, int(args.get("examples", 20)), seed=args.get("seed", 0)):
+    examples, seed = int(args.get("examples", 20)), args.get("seed", 0)
+    for events in unusual_envelopes(runtime.mock, examples, seed=seed, webhook_id=runtime.webhook_id):
         answer = runtime.mock.send_raw(runtime.webhook_id, events)
         runtime.observation.fuzz_deliveries.append(str(answer.get("id")))
 

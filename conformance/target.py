@@ -48,16 +48,19 @@ class TargetProcess:
     events: list[str] = field(default_factory=list)
 
     def start(self) -> None:
-        self.log_file = tempfile.NamedTemporaryFile(prefix="askara-target-", suffix=".log", delete=False)  # noqa: SIM115
+        """Start the command; a restarted one appends to the same log, so the tail spans both lives."""
+        if self.log_file is None:
+            self.log_file = tempfile.NamedTemporaryFile(prefix="askara-target-", suffix=".log", delete=False)  # noqa: SIM115
         environment = {**os.environ, **self.env}
-        self.process = subprocess.Popen(  # noqa: S603 - the user's own command, by design
-            shlex.split(self.command),
-            env=environment,
-            stdout=self.log_file,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        with open(self.log_file.name, "ab") as log:
+            self.process = subprocess.Popen(  # noqa: S603 - the user's own command, by design
+                shlex.split(self.command),
+                env=environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None

@@ -31,4 +31,8 @@ CHECK_IDS: Final = (
     "signature",
     "unusual-payloads",
     "routes",
+    "synchronize-retry",
+    "unknown-inert",
+    "transient-errors",
+    "restart-state",
 )

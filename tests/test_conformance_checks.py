@@ -82,9 +82,35 @@ def test_the_correct_reference_passes_the_polling_scenario(tmp_path: Path) -> No
     assert result.error is None, result.error
     got = verdicts(result)
     assert got["pagination"] == "passed", message(result, "pagination")
-    assert got["polling-interval"] == "passed", message(result, "polling-interval")
+    assert got["polling-interval"] == "skipped", message(result, "polling-interval")  # one cycle judges nothing
+    assert "at least 3" in message(result, "polling-interval")
     assert got["always-confirm"] == "passed", message(result, "always-confirm")
     assert result.exit_code == 0
+
+
+LONG_POLLING = """
+name: polling-cycles
+mode: polling
+description: Watch a polling integration for three cycles (more than 60 s), so the interval is judged.
+checks: [polling-interval, always-confirm]
+timeout: 100
+steps:
+  - create: {as: backlog, count: 3, validate: true}
+  - start: {}
+  - wait: {until: status-reports, document: backlog, timeout: 10}
+  - observe: 62
+"""
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(200)
+def test_the_correct_reference_passes_polling_interval_over_three_cycles(tmp_path: Path) -> None:
+    """Slow on purpose (about 65 s, idle): the correct interval (30 s) needs three cycles to be judged."""
+    scenario = tmp_path / "polling-cycles.yaml"
+    scenario.write_text(LONG_POLLING, encoding="utf-8")
+    result = run_reference(tmp_path, [str(scenario)], mode="polling", timeout=150)
+    assert result.error is None, result.error
+    assert verdicts(result)["polling-interval"] == "passed", message(result, "polling-interval")
 
 
 BROKEN = [
@@ -116,6 +142,21 @@ BROKEN = [
     ("ignore-synchronize", "synchronize", "always-confirm", "document_synchronize: none came by", "webhook", False),
     ("string-success", "basics", "always-confirm", "posted but refused: 422", "webhook", False),
     ("corrupt-refresh-token", "token-expiry", "token-refresh", "invalid_grant", "webhook", False),
+    ("ignore-synchronize", "synchronize", "synchronize-retry", "not downloaded again after the Synchronize", "webhook",
+     False),
+    ("no-retry-after-failure", "synchronize", "synchronize-retry", "never a document whose import failed", "webhook",
+     False),
+    ("act-on-unknown", "unknown-event", "unknown-inert", "downloaded its PDF", "webhook", False),
+    ("give-up-on-transient", "transient-errors", "transient-errors", "answered 503 and was never sent again", "webhook",
+     False),
+    ("give-up-on-transient", "rate-limit", "transient-errors", "answered 429 and was never sent again", "webhook",
+     False),
+    ("work-before-ack", "slow-dependencies", "ack-within-5s", "Answer 200 at once", "webhook", False),
+    ("uncoordinated-refresh", "token-expiry", "refresh-rotation", "already spent", "webhook", False),
+    ("import-while-paging", "polling", "pagination", "read every page before confirming", "polling", False),
+    ("post-me", "restart", "routes", "POST /me answered 405", "webhook", False),  # start-up calls, again mid-run
+    ("memory-dedupe", "restart", "restart-state", "imported before the restart and again after it", "webhook", False),
+    ("forget-refresh-token", "restart", "restart-state", "spent refresh token after the restart", "webhook", False),
 ]
 
 
@@ -223,3 +264,25 @@ def test_pagination_fails_on_a_refused_poll_naming_the_filter() -> None:
     result = judge("pagination", _observation("polling", poll))
     assert result.status == "failed"
     assert "GET /documents?synchronized=False&page=1 answered 400" in result.message and said in result.message
+
+
+def _polls(*walls: float) -> Observation:
+    journal = [{"kind": "api", "method": "GET", "path": "/documents", "query": "synchronized=false", "wall": w}
+               for w in walls]  # fmt: skip
+    return Observation("unit", "polling", None, False, journal=journal)
+
+
+def test_polling_interval_needs_three_cycles_to_pass() -> None:
+    assert judge("polling-interval", _polls(0.0, 30.0)).status == "skipped"
+    assert "at least 3" in judge("polling-interval", _polls(0.0)).message
+    assert judge("polling-interval", _polls(0.0, 30.0, 61.0)).status == "passed"
+    assert judge("polling-interval", _polls(0.0, 5.0)).status == "failed"  # a short gap is evidence enough
+
+
+def test_the_mock_seed_is_fresh_per_run_unless_given() -> None:
+    """Fresh seeds mean fresh document uuids, so a dedupe store kept between runs sees new documents."""
+    config = {"target_url": f"http://127.0.0.1:{free_port()}/webhook", "scenarios": [], "timeout": 5.0}
+    first, second = run(RunConfig(**config)), run(RunConfig(**config))  # type: ignore[arg-type]
+    assert first.error and "nothing listens" in first.error  # no integration: the run stops early
+    assert first.seed is not None and second.seed is not None and first.seed != second.seed
+    assert run(RunConfig(**config, seed=7)).seed == 7  # type: ignore[arg-type]

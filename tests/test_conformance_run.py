@@ -125,6 +125,7 @@ def test_two_runs_at_once_never_see_each_others_state(tmp_path: Path) -> None:
                 scenarios=[load("basics")],
                 start=reference_command(port, tmp_path / name, *defects),
                 timeout=40,
+                seed=1,
             )
             results[name] = run(config)
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread

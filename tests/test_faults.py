@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from conftest import access_token, make_settings
@@ -12,7 +14,7 @@ from starlette.testclient import TestClient
 
 from mock_server import create_app
 from mock_server.core.errors import Unauthorized
-from mock_server.faults.api import _path_matches
+from mock_server.faults.api import Delays, _path_matches
 from mock_server.faults.registry import take
 
 
@@ -89,6 +91,8 @@ def test_unknown_kind_names_the_known_ones(client: TestClient) -> None:
         ({"kind": "download", "mode": "error", "document": "not-a-uuid"}, "document"),
         ({"kind": "download", "mode": "error", "status": 502}, "status"),
         ({"kind": "download", "mode": "truncate", "status": 503}, "status"),
+        ({"kind": "download", "mode": "delay"}, "latency"),
+        ({"kind": "download", "mode": "error", "latency": 1}, "latency"),
         ({"kind": "expire_tokens", "now": True}, "now"),
         ({"kind": "drain_bucket", "client_id": ""}, "client_id"),
         ({"kind": "expired_link", "count": "2"}, "count"),
@@ -363,3 +367,42 @@ def test_expired_link_skips_note_events(client: TestClient) -> None:
     note = {"uuid": str(uuid.uuid4()), "type": "consultation_summary", "content": "x"}
     ctx_of(client).emit("new_note", "note", note, user_id="u", organization_id="o")
     assert len(client.get("/_mock/faults").json()) == 1
+
+
+def test_download_delay_waits_real_time_then_serves_the_whole_pdf(client: TestClient) -> None:
+    """Judged from the journal's ``latency_ms`` (the mock's own figure), never a stopwatch."""
+    document = _validated(client)["document"]
+    inject(client, kind="download", mode="delay", latency=0.05, document=document["uuid"])
+    before = ctx_of(client).clock.now()
+    slow = client.get(document["pdf"]["url"])
+    assert slow.status_code == 200 and len(slow.content) == int(slow.headers["content-length"])
+    assert ctx_of(client).clock.now() == before  # the mock clock did not move
+    assert client.get("/_mock/faults").json() == []  # spent by that one download
+    (entry,) = journal_of(client, urlsplit(document["pdf"]["url"]).path)
+    assert entry["latency_ms"] >= 50 and entry["download_complete"]
+
+
+def test_release_delays_ends_injected_waits_at_once() -> None:
+    """Judged by the waits' own outcome (a 30 s wait done within 5 s), not by timing a short one."""
+    delays = Delays()
+
+    async def main() -> None:
+        waiting = asyncio.create_task(delays.wait(30.0))
+        await asyncio.sleep(0)  # it is waiting now
+        assert delays.release() == 1
+        await asyncio.wait_for(waiting, 5.0)
+        assert delays.release() == 0
+
+    asyncio.run(main())
+
+
+def test_release_delays_disarms_the_delays_not_yet_spent(client: TestClient) -> None:
+    document = _validated(client)["document"]
+    delay = inject(client, kind="download", mode="delay", latency=30, document=document["uuid"])
+    latency = inject(client, kind="route", path="/me", latency=30)
+    failing = inject(client, kind="route", path="/me", latency=1, status=503)  # an error, not a pure delay
+    record = inject(client, kind="release_delays")
+    assert record["remaining"] == 0
+    assert record["applied"] == {"released": 0, "disarmed": [delay["id"], latency["id"]]}
+    assert [f["id"] for f in client.get("/_mock/faults").json()] == [failing["id"]]
+    assert client.get(document["pdf"]["url"]).status_code == 200  # at once: its delay was disarmed

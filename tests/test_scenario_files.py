@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from conformance.mockclient import MockClient
 from conformance.runner import EXIT_PASSED, RunConfig, run
-from conformance.scenario import ScenarioError, load, parse, standard_files
+from conformance.scenario import STEP_KINDS, ScenarioError, load, parse, standard_files
 from mock_server.cli import main
 from mock_server.core.settings import Settings
 from mock_server.serving import free_port, serve_in_thread
@@ -123,9 +123,9 @@ def test_an_invalid_file_names_the_line_of_each_error(tmp_path: Path) -> None:
     lines = str(caught.value).splitlines()
     assert lines == [
         f"{path}:6: steps[1].fault.kind: 'dupe' is not one of duplicate, out_of_order, concurrent, forged_signature, "
-        "lost_ack, batch, route, expire_tokens, drain_bucket, download, expired_link. Did you mean 'duplicate'?",
-        f"{path}:7: steps[2]: unknown step kind 'wiat'. Did you mean 'wait'? Kinds: advance, create, fault, fuzz, "
-        "observe, send, start, trigger, validate, wait",
+        "lost_ack, batch, route, expire_tokens, drain_bucket, download, expired_link, release_delays. Did you mean "
+        "'duplicate'?",
+        f"{path}:7: steps[2]: unknown step kind 'wiat'. Did you mean 'wait'? Kinds: {', '.join(sorted(STEP_KINDS))}",
         f"{path}:8: steps[3].wait: unexpected field 'documents' (did you mean 'document'?); allowed: count, document, "
         "path, quiet, timeout, until",
     ], lines

@@ -58,4 +58,7 @@ def test_control_api_fuzzed_with_its_own_credentials_has_no_finding(tmp_path: Pa
     with serve_in_thread(make_settings(control_token=CONTROL_TOKEN)) as mock:
         refused = httpx.get(f"{mock.url}/_mock/clock", timeout=10)
         assert refused.status_code == 401  # the credentials are needed: the fuzzer really used them
-        st_run(mock.url, CONTROL_TOKEN, "--include-tag", CONTROL_TAG, max_examples=10, tmp_path=tmp_path)
+        # POST /_mock/snapshot loads webhooks by design: fuzzed ones would send deliveries off this machine
+        # (its own fuzz, on loopback, is in tests/test_snapshot.py).
+        st_run(mock.url, CONTROL_TOKEN, "--include-tag", CONTROL_TAG, "--exclude-operation-id", "controlLoadSnapshot",
+               max_examples=10, tmp_path=tmp_path)

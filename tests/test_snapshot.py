@@ -201,31 +201,49 @@ def _act(client: TestClient, action: str) -> None:
 
 @pytest.fixture(scope="module")
 def fuzzed() -> Any:
-    """One mock for every fuzzed load, and the snapshot the mutations start from."""
+    """One mock for every fuzzed load, the snapshot the mutations start from, and every path inside it."""
     with mock() as client:
         client.post("/_mock/documents", json={"validate": True})
         client.get("/_mock/credentials")
-        yield client, client.get("/_mock/snapshot").json()
+        sample = client.get("/_mock/snapshot").json()
+        yield client, sample, sorted(_paths(sample), key=str)
 
 
-@settings(max_examples=30, deadline=None)
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every place in ``node`` a value can be put (each key and index, containers included)."""
+    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    return [path for key, child in children for path in [(*prefix, key), *_paths(child, (*prefix, key))]]
+
+
+JSON_VALUES = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+               | st.text(max_size=5) | st.just([]) | st.just({}) | st.lists(st.integers(), max_size=2))
+
+
+@settings(max_examples=int(os.environ.get("SNAPSHOT_FUZZ_EXAMPLES", "30")), deadline=None)
 @given(data=st.data())
 def test_no_mutation_of_a_snapshot_gets_a_5xx(fuzzed: Any, data: st.DataObject) -> None:
-    client, sample = fuzzed
+    """One value anywhere in a real snapshot replaced: the load is 200 or 400, and the mock answers after it."""
+    client, sample, paths = fuzzed
     doc = copy.deepcopy(sample)
+    *parents, last = data.draw(st.sampled_from(paths))
     node: Any = doc
-    while isinstance(node, dict | list) and node:
-        keys = list(node) if isinstance(node, dict) else list(range(len(node)))
-        key = data.draw(st.sampled_from(keys))
-        if not isinstance(node[key], dict | list) or not node[key] or data.draw(st.booleans()):
-            node[key] = data.draw(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
-                                  | st.text(max_size=5) | st.just([]) | st.just({}))
-            break
+    for key in parents:
         node = node[key]
+    node[last] = data.draw(JSON_VALUES)
     answer = client.post("/_mock/snapshot", json=doc)
     assert answer.status_code in (200, 400), answer.text
-    for path in ("/_mock/documents", "/_mock/notes", "/_mock/deliveries", "/_mock/snapshot", "/_mock/clock"):
+    for path in ("/_mock/documents", "/_mock/notes", "/_mock/deliveries", "/_mock/snapshot", "/_mock/clock",
+                 "/_mock/faults", "/_mock/webhooks", "/_mock/events", "/_mock/status-reports"):
         assert client.get(path).status_code == 200, path
+    credentials = client.get("/_mock/credentials")
+    assert credentials.status_code < 500, credentials.text
+    if credentials.status_code == 200:
+        auth = {"Authorization": f"Bearer {credentials.json()['access_token']}"}
+        for path in ("/me", "/documents", "/patients", "/notes", "/webhooks"):
+            assert client.get(path, headers=auth).status_code < 500, path
+    assert client.post("/_mock/documents", json={"validate": True}).status_code < 500
+    assert client.post("/_mock/notes").status_code < 500
+    assert client.post("/_mock/settle", params={"advance": "true", "timeout": "5"}).status_code < 500
 
 
 def test_write_atomically_never_destroys_the_previous_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -327,3 +345,59 @@ def test_the_bundle_holds_a_redacted_snapshot_that_still_loads() -> None:
     with mock() as fresh:
         assert fresh.post("/_mock/snapshot", json=shared).status_code == 200
         assert fresh.get("/_mock/snapshot").json() == shared
+
+
+def test_serve_load_refuses_an_integer_it_could_not_write_back(tmp_path: Path) -> None:
+    with mock() as client:
+        saved = client.get("/_mock/snapshot").json()
+    saved["tables"]["documents"]["rows"][0][1]["_extra"] = 2**70  # json reads it exactly, orjson cannot write it
+    file = tmp_path / "wide.json"
+    file.write_text(json.dumps(saved))
+    result = CliRunner().invoke(main, ["serve", "--load", str(file), "--port", str(free_port())])
+    assert result.exit_code == 2 and "tables.documents.rows.0.1._extra" in result.output, result.output
+
+
+@pytest.mark.parametrize(
+    ("fault", "field"),
+    [
+        ({"id": "f1", "kind": "route", "params": {}, "remaining": 1, "created_at": 1}, "path"),
+        ({"id": "f1", "kind": "route", "params": {"path": "/documents"}, "remaining": 1, "created_at": 1}, "status"),
+        ({"id": "f1", "kind": "expire_tokens", "params": {}, "remaining": 1, "created_at": 1}, "kind"),
+        ({"id": "f1", "kind": "duplicate", "params": {"copies": "two"}, "remaining": 1, "created_at": 1}, "copies"),
+    ],
+)
+def test_an_armed_fault_its_kind_cannot_apply_is_refused(fault: dict[str, Any], field: str) -> None:
+    with mock() as client:
+        saved = client.get("/_mock/snapshot").json()
+        saved["tables"]["meta"]["rows"] = [["faults", {"items": [fault]}]]
+        answer = client.post("/_mock/snapshot", json=saved)
+        assert answer.status_code == 400, answer.text
+        paths = [v["propertyPath"] for v in answer.json()["violations"]]
+        assert paths == [f"tables.meta.rows.0.1.items.0.{'kind' if field == 'kind' else 'params.' + field}"], paths
+        assert client.get("/_mock/faults").json() == []
+        good = {"id": "f2", "kind": "forged_signature", "params": {"count": 1, "mode": "wrong_secret"},
+                "remaining": 1, "created_at": 1}
+        saved["tables"]["meta"]["rows"] = [["faults", {"items": [good, fault]}]]
+        assert client.post("/_mock/snapshot", json=saved).status_code == 400
+        assert client.get("/_mock/credentials").json()["webhook_secret"] is None  # refused: signing not turned on
+        saved["tables"]["meta"]["rows"] = [["faults", {"items": [good]}]]
+        assert client.post("/_mock/snapshot", json=saved).status_code == 200
+        assert [f["kind"] for f in client.get("/_mock/faults").json()] == ["forged_signature"]
+
+
+def test_a_pending_delivery_keeps_the_faults_applied_to_it_and_needs_their_parameters() -> None:
+    with mock(webhook_urls=(dead_url(),)) as client:
+        client.post("/_mock/faults", json={"kind": "concurrent", "copies": 3})
+        client.post("/_mock/documents", json={"validate": True})
+        client.post("/_mock/settle")
+        saved = client.get("/_mock/snapshot").json()
+        delivery = saved["tables"]["deliveries"]["rows"][0][1]
+        assert delivery["fault_params"]["concurrent"]["copies"] == 3 and len(delivery["attempts"]) == 3
+        with mock() as fresh:
+            assert fresh.post("/_mock/snapshot", json=saved).status_code == 200
+            assert fresh.get("/_mock/snapshot").json() == saved
+        delivery["fault_params"] = {"concurrent": {}}
+        answer = client.post("/_mock/snapshot", json=saved)
+        assert answer.status_code == 400
+        field = answer.json()["violations"][0]["propertyPath"]
+        assert field == "tables.deliveries.rows.0.1.fault_params.concurrent.copies"

@@ -5,7 +5,7 @@ scenario gave it nothing to judge). A check never passes for lack of evidence it
 Importing this package registers them all, in the order of the design's table.
 """
 
-from conformance.checks import auth, deliveries, imports, polling, requests  # noqa: F401 - registers the checks
+from conformance.checks import auth, deliveries, imports, polling, production, requests  # noqa: F401 - registers the checks
 from conformance.checks.registry import CHECKS, CheckResult, CheckSpec, Status, judge
 from conformance.vocabulary import CHECK_IDS
 

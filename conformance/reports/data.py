@@ -39,6 +39,7 @@ def to_dict(result: RunResult) -> dict[str, Any]:
         "mock_url": result.mock_url,
         "mode": result.config.mode,
         "signatures": result.config.signatures,
+        "seed": result.seed,
         "summary": {
             status: sum(1 for c in result.checks if c.status == status) for status in ("passed", "failed", "skipped")
         },

@@ -215,7 +215,7 @@ def serve(
         settings = with_control_token(settings)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
-    loaded = _checked_snapshot(load_path) if load_path else None
+    snapshot_doc = read_snapshot_file(load_path) if load_path else None
     try:
         settings, sockets = bind_sockets(settings)
     except OSError as exc:
@@ -224,6 +224,7 @@ def serve(
         try:
             tls_paths = tls_files(settings, stack)
             app = create_app(settings)
+            loaded = _checked_snapshot(load_path, snapshot_doc, app.state.mock) if load_path else None
         except BaseException as exc:
             for sock in sockets:
                 sock.close()
@@ -250,10 +251,10 @@ async def _save_on_exit(context: MockContext, path: str) -> None:
     write_atomically(path, orjson.dumps(snapshot_format.take(context)))
 
 
-def _checked_snapshot(path: str) -> dict[str, Any]:
-    """The snapshot in ``path``, checked whole before the mock starts: a bad one is a usage error naming the rule."""
+def _checked_snapshot(path: str, doc: Any, context: MockContext) -> dict[str, Any]:
+    """The snapshot read from ``path``, checked whole before the mock starts: a bad one is a usage error."""
     try:
-        return state_snapshot.checked(read_snapshot_file(path))
+        return state_snapshot.checked(doc, context)
     except ProblemError as exc:
         rules = "".join(f"\n  - {v.property_path or '(document)'}: {v.message}" for v in exc.violations[:10])
-        raise click.UsageError(f"{path}: {exc.detail}{rules}") from None
+        raise ConfigError(f"{path}: {exc.detail}{rules}") from None

@@ -3,12 +3,12 @@
 Records are served as stored (see ARCHITECTURE.md). Lists answer the page of :mod:`.paging`
 (``{items, last_id, dropped}``, ``since=ID`` for what was added after ``last_id``) plus ``total``,
 what matched before ``limit``; ``dropped`` counts the old deliveries the bounded log has evicted
-(pending and failed ones never are). ``created_since`` keeps those created at or after a time.
+(pending and failed ones never are). ``created_since`` keeps those created at or after a time (epoch seconds).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -34,15 +34,14 @@ def _bad(name: str, message: str, code: str) -> BadRequest:
 
 
 def _created_since(raw: str) -> float:
+    """Epoch seconds on the mock clock, as every record's times are (a number, not a date)."""
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
-        pass
-    try:
-        return datetime.fromisoformat(raw.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        raise _bad("created_since", f"This value should be epoch seconds or an ISO 8601 date-time; got {raw!r:.60}.",
-                   "datetime") from None
+        value = float("nan")
+    if not math.isfinite(value) or value < 0:
+        raise _bad("created_since", f"This value should be epoch seconds (a number >= 0); got {raw!r:.60}.", "number")
+    return value
 
 
 def _select(request: Request, *, state: str | None = None) -> Response:

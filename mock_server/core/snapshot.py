@@ -106,8 +106,9 @@ def upgraded(doc: Any) -> Snapshot:
 
 
 def consistency(doc: Snapshot) -> list[Violation]:
-    """The rules the schema cannot say: unique keys, each key repeating its record's id, no foreign meta rows."""
-    violations: list[Violation] = []
+    """The rules the schema cannot say: unique keys, each key repeating its record's id, no foreign meta rows,
+    integers the mock can write back (64 bits)."""
+    violations = _wide_integers(doc, "")
     for name, table in doc["tables"].items():
         seen: set[str] = set()
         id_field = ID_FIELDS.get(name)
@@ -123,6 +124,17 @@ def consistency(doc: Snapshot) -> list[Violation]:
                 message = f"The meta row {key!r} belongs to the running mock (its clock or a secret), not a snapshot."
                 violations.append(Violation(f"{path}.0", message, "own_meta"))
     return violations
+
+
+def _wide_integers(data: Any, path: str) -> list[Violation]:
+    if isinstance(data, dict):
+        return [v for key, value in data.items() for v in _wide_integers(value, f"{path}.{key}" if path else str(key))]
+    if isinstance(data, list):
+        return [v for index, value in enumerate(data) for v in _wide_integers(value, f"{path}.{index}")]
+    if isinstance(data, int) and not isinstance(data, bool) and not -(2**63) <= data < 2**64:
+        message = f"This integer does not fit in 64 bits (orjson writes no larger): {data!r:.40}."
+        return [Violation(path, message, "integer_range")]
+    return []
 
 
 def apply(ctx: MockContext, doc: Snapshot) -> None:

@@ -14,13 +14,15 @@ DOCUMENT_EVENTS: Final = ("new_document", "document_synchronize")
 
 CLOCK_MODES: Final = ("real", "scaled", "manual")
 
-API_FAULT_KINDS: Final = ("route", "expire_tokens", "drain_bucket", "download", "expired_link")
+API_FAULT_KINDS: Final = ("route", "expire_tokens", "drain_bucket", "download", "expired_link", "release_delays")
 """Faults applied by the API side (:mod:`mock_server.faults.api`)."""
 DELIVERY_FAULT_KINDS: Final = ("duplicate", "out_of_order", "concurrent", "forged_signature", "lost_ack", "batch")
 """Faults applied by the webhook sender (:mod:`mock_server.faults.delivery`)."""
 PER_EVENT_FAULT_KINDS: Final = ("duplicate", "concurrent", "forged_signature", "lost_ack", "batch")
 """Delivery kinds spent once per event (``out_of_order`` is spent on the event after)."""
 FAULT_KINDS: Final = API_FAULT_KINDS + DELIVERY_FAULT_KINDS
+IMMEDIATE_FAULT_KINDS: Final = ("expire_tokens", "drain_bucket")
+"""Kinds applied when armed and never kept armed (so a snapshot never holds one)."""
 
 FORGE_MODES: Final = ("wrong_secret", "tampered_body", "stale_timestamp", "rotated")
 """How a ``forged_signature`` fault signs wrongly (:mod:`mock_server.sender.signing`)."""

@@ -4,8 +4,9 @@
   through the ``ctx.api_faults`` hook the middleware calls.
 * ``expire_tokens``: every access token issued so far is expired now.
 * ``drain_bucket``: a client's rate-limit bucket is emptied now.
-* ``download``: the next N PDF downloads fail or are cut short (``ctx.download_fault`` hook).
+* ``download``: the next N PDF downloads fail, are cut short or wait (``ctx.download_fault`` hook).
 * ``expired_link``: the next N document events carry an already-expired PDF link (event transform).
+* ``release_delays``: every injected wait in progress (route latency, download delay) ends now.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import http
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -23,7 +24,7 @@ from mock_server.core.context import MockContext
 from mock_server.core.errors import ProblemError, TooManyRequests, Unauthorized, ValidationFailed, Violation
 from mock_server.core.store import Record
 from mock_server.domain.links import signed_pdf_url
-from mock_server.faults.registry import active, clear, fault_count, take
+from mock_server.faults.registry import active, clear, fault_count, remove, take
 from mock_server.web.handlers import bearer_refusal
 from mock_server.web.http import problem_response
 
@@ -36,6 +37,7 @@ FaultHandler = Callable[[MockContext, dict[str, Any]], dict[str, Any]]
 
 def install(ctx: MockContext) -> None:
     """Register the API kinds and the hooks they act through (called once per context)."""
+    delays = Delays()
     ctx.fault_kinds.update(
         {
             "route": _route_kind,
@@ -43,11 +45,13 @@ def install(ctx: MockContext) -> None:
             "drain_bucket": _drain_bucket_kind,
             "download": _download_kind,
             "expired_link": _counted_kind,
+            "release_delays": lambda ctx, body: _release_delays(ctx, delays),
         }
     )
-    ctx.api_faults = RouteFaults(ctx)
+    ctx.api_faults = RouteFaults(ctx, delays)
     ctx.reset_hooks.append(lambda: _clear_all(ctx))
-    ctx.download_fault = _download_fault(ctx)
+    ctx.reset_hooks.append(delays.release_all)
+    ctx.download_fault = _download_fault(ctx, delays)
     ctx.event_transforms.append(_expired_link_transform(ctx))
 
 
@@ -63,6 +67,8 @@ def _counted_kind(ctx: MockContext, body: dict[str, Any]) -> dict[str, Any]:
 def _download_kind(ctx: MockContext, body: dict[str, Any]) -> dict[str, Any]:
     if "status" in body and body.get("mode") != "error":
         _refuse("status", "Only mode error answers a status (truncate sends a 200 cut short).", "mode")
+    if (body.get("mode") == "delay") != ("latency" in body):
+        _refuse("latency", "Mode delay needs a latency (real seconds), and only mode delay takes one.", "mode")
     return {"remaining": fault_count(body)}
 
 
@@ -88,6 +94,56 @@ def _drain_bucket_kind(ctx: MockContext, body: dict[str, Any]) -> dict[str, Any]
     return {"remaining": 0, "params": {"client_id": client_id}, "applied": {"bucket": key}}
 
 
+# -- injected latency ---------------------------------------------------------------------------
+
+
+class Delays:
+    """The injected waits in progress, which ``release_delays`` ends at once.
+
+    Real time on purpose: the integration waits for them in real time. Releasing them lets a
+    scenario slow what a handler does before answering for as long as that answer is judged, then
+    let the work finish without waiting the rest out.
+    """
+
+    def __init__(self) -> None:
+        self.pending: set[asyncio.Event] = set()
+
+    async def wait(self, seconds: float) -> None:
+        released = asyncio.Event()
+        self.pending.add(released)
+        try:
+            await asyncio.wait_for(released.wait(), seconds)
+        except TimeoutError:
+            pass
+        finally:
+            self.pending.discard(released)
+
+    def release_all(self) -> None:
+        self.release()
+
+    def release(self) -> int:
+        """End every wait in progress now; how many there were."""
+        count = len(self.pending)
+        for event in list(self.pending):
+            event.set()
+        return count
+
+
+def _is_delay(fault: Record) -> bool:
+    params = fault["params"]
+    if fault["kind"] == "download":
+        return bool(params.get("mode") == "delay")
+    return fault["kind"] == "route" and bool(params.get("latency")) and "status" not in params
+
+
+def _release_delays(ctx: MockContext, delays: Delays) -> dict[str, Any]:
+    """End the waits in progress and disarm the pure delays not yet spent (no later request waits)."""
+    disarmed = [fault["id"] for fault in active(ctx) if _is_delay(fault)]
+    for fault_id in disarmed:
+        remove(ctx, fault_id)
+    return {"remaining": 0, "applied": {"released": delays.release(), "disarmed": disarmed}}
+
+
 # -- route faults: the middleware hook ------------------------------------------------------------
 
 
@@ -100,8 +156,9 @@ def _path_matches(prefix: str, path: str) -> bool:
 class RouteFaults:
     """``api_faults`` hook: ``await hook(scope, receive, send, extra_headers, started) -> status | None``."""
 
-    def __init__(self, ctx: MockContext) -> None:
+    def __init__(self, ctx: MockContext, delays: Delays) -> None:
         self.ctx = ctx
+        self.delays = delays
 
     async def __call__(
         self, scope: Scope, receive: Receive, send: Send, extra_headers: list[tuple[bytes, bytes]], started: float
@@ -117,7 +174,7 @@ class RouteFaults:
         params = fault["params"]
         scope.setdefault("askara.note", {})["fault"] = fault["id"]
         if params.get("latency"):
-            await asyncio.sleep(float(params["latency"]))  # real time on purpose: it measures the client
+            await self.delays.wait(float(params["latency"]))  # real time on purpose: it measures the client
         status = params.get("status")
         if status is None:
             return None
@@ -176,17 +233,26 @@ def _clear_all(ctx: MockContext) -> None:
     clear(ctx)
 
 
-def _download_fault(ctx: MockContext) -> Callable[[str], str]:
-    """``download_fault(document_uuid) -> "ok" | "error" | "truncate"`` for the PDF route."""
+def _download_fault(ctx: MockContext, delays: Delays) -> Callable[[str], str | Awaitable[str]]:
+    """``download_fault(document_uuid) -> "ok" | "error" | "error_503" | "truncate"`` for the PDF route;
+    mode ``delay`` answers an awaitable that waits ``latency`` real seconds, then serves the PDF whole."""
 
-    def fault(document_uuid: str) -> str:
+    def fault(document_uuid: str) -> str | Awaitable[str]:
         record = take(ctx, "download", lambda f: f["params"].get("document") in (None, document_uuid))
         if record is None:
             return "ok"
         mode = str(record["params"]["mode"])
+        if mode == "delay":
+            return _after(delays, float(record["params"]["latency"]))
         return "error_503" if mode == "error" and record["params"].get("status") == 503 else mode
 
     return fault
+
+
+async def _after(delays: Delays, seconds: float) -> str:
+    """A slow storage host: the PDF is served whole after ``seconds`` (or when released)."""
+    await delays.wait(seconds)
+    return "ok"
 
 
 def _expired_link_transform(ctx: MockContext) -> Callable[[Record], None]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import email.utils
 import json
 import logging
@@ -23,6 +24,7 @@ from typing import Any
 
 import httpx
 from ref_defects import Defects
+from ref_state import TokenFile
 
 log = logging.getLogger("reference")
 
@@ -129,13 +131,16 @@ class RateGate:
 class AskaraApi:
     """Bearer-authenticated calls to ``ASKARA_API_URL`` with Askara's retry rules."""
 
-    def __init__(self, http: httpx.AsyncClient, credentials: Credentials, defects: Defects) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, credentials: Credentials, defects: Defects, saved: TokenFile | None = None
+    ) -> None:
         self.http = http
         self.credentials = credentials
         self.defects = defects
         self.gate = RateGate(defects)
+        self.saved = saved
         self.original_refresh_token = credentials.refresh_token
-        self.refresh_token = credentials.refresh_token
+        self.refresh_token = saved.load() if saved is not None else credentials.refresh_token
         self.access_token: str | None = None
         self.refreshes = 0
         self._lock = asyncio.Lock()
@@ -151,8 +156,9 @@ class AskaraApi:
 
     async def refresh(self, stale: str | None) -> str:
         """Spend the newest refresh token for a new pair; callers racing on one 401 refresh once."""
-        async with self._lock:
-            if self.access_token is not None and self.access_token != stale:
+        uncoordinated = self.defects.on("uncoordinated-refresh")
+        async with contextlib.nullcontext() if uncoordinated else self._lock:
+            if not uncoordinated and self.access_token is not None and self.access_token != stale:
                 return self.access_token
             spent = self.original_refresh_token if self.defects.on("reuse-refresh-token") else self.refresh_token
             if self.defects.on("corrupt-refresh-token"):
@@ -178,6 +184,8 @@ class AskaraApi:
                 self.refresh_token = str(answer["refresh_token"])  # single-use: only the newest one is valid
                 if self.defects.on("short-token-column"):
                     self.refresh_token = self.refresh_token[:SHORT_COLUMN]
+                if self.saved is not None:
+                    self.saved.save(self.refresh_token)
             iat = _jwt_iat(self.access_token)
             if iat is not None:
                 self.gate.server_offset = iat - time.time()
@@ -269,6 +277,8 @@ class AskaraApi:
             )
             if not hammer:
                 self.gate.observe(response)
+            if self.defects.on("give-up-on-transient") and (response.status_code == 429 or response.status_code >= 500):
+                raise ApiError(f"{method} {path}: HTTP {response.status_code}, not retried")
             if response.status_code == 429:
                 limited += 1
                 if limited >= (HAMMER_TRIES if hammer else RATE_LIMITED_TRIES):

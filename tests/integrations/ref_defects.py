@@ -88,11 +88,6 @@ DEFECTS: dict[str, Defect] = {
         ),
         Defect("post-me", "routes", "calls POST /me at start-up (the quickstart's curl) and logs the refusal"),
         Defect(
-            "ignore-synchronize",
-            "always-confirm",
-            "acknowledges document_synchronize deliveries and does nothing: the clinician's Synchronize is lost",
-        ),
-        Defect(
             "string-success",
             "always-confirm",
             'posts its status reports with success as a string ("true"/"false"); the mock refuses them 422',
@@ -101,6 +96,50 @@ DEFECTS: dict[str, Defect] = {
             "corrupt-refresh-token",
             "token-refresh",
             "changes the last character of the refresh token it presents, so every refresh is refused invalid_grant",
+        ),
+        Defect("ignore-synchronize", "synchronize-retry", "acknowledges document_synchronize and ignores it"),
+        Defect(
+            "no-retry-after-failure",
+            "synchronize-retry",
+            "deduplicates every document it has seen, so one whose import failed is never tried again",
+        ),
+        Defect(
+            "act-on-unknown",
+            "unknown-inert",
+            "imports the document an event names whatever its action, unknown actions included",
+        ),
+        Defect(
+            "give-up-on-transient",
+            "transient-errors",
+            "gives up on an API call answered 429 or 5xx instead of retrying it (the status report is lost)",
+        ),
+        Defect(
+            "work-before-ack",
+            "ack-within-5s",
+            "downloads, saves and confirms each document before answering the delivery (no queue)",
+        ),
+        Defect(
+            "uncoordinated-refresh",
+            "refresh-rotation",
+            "each worker that meets a 401 refreshes on its own (no lock, no look at whether another worker just "
+            "did), so concurrent workers present the same single-use refresh token",
+        ),
+        Defect(
+            "memory-dedupe",
+            "restart-state",
+            "keeps the set of imported documents only in memory: after a restart a redelivered document is "
+            "imported again",
+        ),
+        Defect(
+            "forget-refresh-token",
+            "restart-state",
+            "does not persist its refresh token: after a restart it presents the spent one it was configured with",
+        ),
+        Defect(
+            "import-while-paging",
+            "pagination",
+            "imports (and confirms) each page of GET /documents?synchronized=false before reading the next, so the "
+            "later pages shift under it and documents are skipped",
         ),
     )
 }

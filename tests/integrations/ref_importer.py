@@ -20,6 +20,7 @@ from urllib.parse import urljoin
 import httpx
 from ref_api import BACKOFF, ApiError, AskaraApi
 from ref_defects import Defects
+from ref_state import imported
 
 log = logging.getLogger("reference")
 
@@ -79,10 +80,10 @@ class Importer:
         self.downloads = downloads
         self.data_dir = data_dir
         self.defects = defects
-        self.documents: dict[str, str] = {}
-        self.notes: set[str] = set()
-        self.dedupe = not (defects.on("no-dedupe") or defects.on("fail-first"))
         (data_dir / "notes").mkdir(parents=True, exist_ok=True)
+        documents, self.notes = imported(data_dir, defects)  # what a previous run of the process imported
+        self.documents: dict[str, str] = dict.fromkeys(documents, "done")
+        self.dedupe = not (defects.on("no-dedupe") or defects.on("fail-first"))
 
     async def handle_event(self, event: Any) -> None:
         if not isinstance(event, dict):
@@ -91,14 +92,15 @@ class Importer:
         action = event.get("action")
         metadata = event.get("metadata") if isinstance(event.get("metadata"), dict) else {}
         if action == "document_synchronize" and self.defects.on("ignore-synchronize"):
-            log.info("event: document_synchronize acknowledged and ignored (defect ignore-synchronize)")
-            return
-        if action in DOCUMENT_ACTIONS:
+            log.info("event: document_synchronize acknowledged and ignored")
+        elif action in DOCUMENT_ACTIONS:
             document = metadata.get("document") if isinstance(metadata.get("document"), dict) else {}
             await self.import_document(event.get("id") or document.get("uuid"), document, origin=str(action))
         elif action in NOTE_ACTIONS:
             note = metadata.get("note") if isinstance(metadata.get("note"), dict) else {}
             await self.store_note(event.get("id") or note.get("uuid"), note)
+        elif self.defects.on("act-on-unknown") and isinstance(metadata.get("document"), dict):
+            await self.import_document(event.get("id"), metadata["document"], origin=str(action))
         else:
             log.info("event: unknown action %r acknowledged and ignored", action)
 
@@ -110,7 +112,8 @@ class Importer:
             log.info("document: ignored %s with an invalid uuid %r", origin, raw_uuid)
             return
         state = self.documents.get(doc_uuid)
-        if self.dedupe and state in ("in_progress", "done"):
+        skipped = {"in_progress", "done"} | ({"failed"} if self.defects.on("no-retry-after-failure") else set())
+        if self.dedupe and state in skipped:
             log.info("document %s: %s skipped, already %s", doc_uuid, origin, state)
             return
         self.documents[doc_uuid] = "in_progress"

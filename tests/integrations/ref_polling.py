@@ -68,6 +68,9 @@ class Poller:
                 raise ApiError(f"GET /documents page {page} is not a list of documents")
             documents.extend(items)
             log.info("poll: page %d has %d document(s)", page, len(items))
+            if self.defects.on("import-while-paging"):  # confirming shifts the later pages of the live list
+                for item in items:
+                    await self.importer.import_document(item.get("uuid"), item, origin="poll")
             if len(items) < DEFAULT_ITEMS_PER_PAGE or self.defects.on("first-page-only"):
                 break
         return documents

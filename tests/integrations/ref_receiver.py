@@ -79,7 +79,10 @@ class Receiver:
         if self.defects.on("slow-ack"):
             await asyncio.sleep(SLOW_ACK_SECONDS)
         status, answer, events = self._judge(request, body)
-        if status == 200:
+        if status == 200 and self.defects.on("work-before-ack"):
+            for event in events:  # download, save and confirm first: the answer waits for all of it
+                await self.importer.handle_event(event)
+        elif status == 200:
             for event in events:
                 self.queue.put_nowait(event)
         log.info(

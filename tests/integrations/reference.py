@@ -32,6 +32,7 @@ from ref_defects import DEFECTS, Defects
 from ref_importer import Importer
 from ref_polling import Poller
 from ref_receiver import Receiver
+from ref_state import TokenFile
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -92,7 +93,7 @@ def build_app(args: argparse.Namespace, credentials: Credentials) -> Starlette:
             httpx.AsyncClient(timeout=10.0, trust_env=False, verify=verify) as api_http,
             httpx.AsyncClient(timeout=15.0, trust_env=False, verify=verify, follow_redirects=True) as download_http,
         ):
-            api = AskaraApi(api_http, credentials, defects)
+            api = AskaraApi(api_http, credentials, defects, TokenFile(data_dir, credentials.refresh_token, defects))
             importer = Importer(api, download_http, data_dir, defects)
             receiver = Receiver(importer, defects, credentials.webhook_secret, args.verify_signatures, args.mode)
             state.update(api=api, importer=importer, receiver=receiver)

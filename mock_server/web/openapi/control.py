@@ -57,7 +57,7 @@ def control_paths() -> dict[str, Any]:
     snapshot_read = ctl("The whole state as one versioned snapshot document")
     snapshot_read["responses"]["200"]["content"]["application/json"]["schema"] = ref("snapshot")
     snapshot_load = ctl("Load a snapshot: checked whole first (400 naming each broken rule), no webhook fires, "
-                        "pending retries keep their times", "snapshot")
+                        "pending retries keep their times", "snapshot", operationId="controlLoadSnapshot")
     snapshot_load["requestBody"]["required"] = True
     settle = ctl("Wait until every due delivery was attempted and answered (409 naming what is still pending when "
                  "the timeout runs out)", parameters=[
@@ -86,7 +86,7 @@ def control_paths() -> dict[str, Any]:
                                                             parameters=uuid_path, refusals=(409, 429),
                                                             operationId="controlSynchronizeDocument")},
         "/_mock/notes": {"get": ctl("Every note", parameters=[since]),
-                         "post": ctl("Generate a note: fires new_note", "control-note", "201")},
+                         "post": ctl("Generate a note: fires new_note", "control-note", "201", refusals=(409,))},
         "/_mock/status-reports": {"get": ctl("Status reports received",
                                              parameters=[since, parameter("document", schema=UUID)])},
         "/_mock/journal": {"get": ctl("Requests answered", parameters=[
@@ -109,7 +109,8 @@ def control_paths() -> dict[str, Any]:
                                                    parameters=[parameter("fault_id", "path", FAULT_ID)])},
         "/_mock/deliveries": {"get": ctl("Webhook deliveries with every attempt", parameters=[
             since, parameter("state", schema={"enum": ["pending", "delivered", "failed", "cancelled"]}),
-            parameter("webhook"), parameter("event"), parameter("created_since"),
+            parameter("webhook"), parameter("event"),
+            parameter("created_since", schema={"type": "number", "minimum": 0}),
             parameter("limit", schema={"type": "integer", "minimum": 1, "maximum": 100_000})])},
         "/_mock/failures": {"get": ctl("The failure queue", parameters=[since])},
         "/_mock/deliveries/{id}": {"get": ctl("One delivery with every attempt", parameters=[parameter("id", "path")])},
