@@ -12,6 +12,7 @@ from conformance.reports.data import write_json
 from conformance.reports.html import write_html
 from conformance.reports.junit import write_junit
 from conformance.reports.terminal import print_result
+from conformance.run_bundle import BundleRecorder, bundle_options, finish_bundle
 from conformance.runner import EXIT_NOT_RUN, RunConfig, run
 from conformance.scenario import ScenarioError, load, standard_suite
 
@@ -104,6 +105,7 @@ def conformance() -> None:
 @click.option("--junit", "junit_path", type=click.Path(dir_okay=False), default=None, help="Write JUnit XML here.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Write the JSON report here.")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False), default=None, help="Write the HTML report here.")
+@bundle_options
 @click.option("--quiet", is_flag=True, help="No live progress.")
 def run_command(
     target_url: str,
@@ -129,6 +131,8 @@ def run_command(
     junit_path: str | None,
     json_path: str | None,
     html_path: str | None,
+    bundle_path: str | None,
+    no_redact: bool,
     quiet: bool,
 ) -> None:
     """Run conformance scenarios against an integration; exit 0 passed, 1 failed, 2 not run or nothing judged.
@@ -165,6 +169,7 @@ def run_command(
         webhook_secret=webhook_secret,
         refresh_token=refresh_token,
         progress=None if quiet else (lambda line: console.print(f"[dim]›[/] {escape(line)}")),
+        watcher=(recorder := BundleRecorder() if bundle_path else None),
     )
     result = run(config)
     print_result(result)
@@ -173,6 +178,7 @@ def run_command(
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             writer(result, path)
             console.print(f"[dim]wrote {path}[/]")
+    finish_bundle(result, recorder, bundle_path, no_redact=no_redact, console=console)
     sys.exit(result.exit_code)
 
 

@@ -33,6 +33,7 @@ from conformance.target import TargetError, TargetProcess, is_listening, target_
 from conformance.timeline import timeline as _timeline
 from conformance.waits import apply as apply_missed_waits
 from conformance.waits import resolve as resolve_missed_waits
+from conformance.watcher import MockWatcher
 from mock_server.core.settings import Settings
 
 EXIT_PASSED = 0
@@ -77,6 +78,8 @@ class RunConfig:
     extra_env: dict[str, str] = field(default_factory=dict)
     progress: Callable[[str], None] | None = None
     """Told a line of progress as the run goes (the CLI shows it live)."""
+    watcher: MockWatcher | None = None
+    """Told of the mock once it is set up and before it stops (``--bundle``)."""
 
     def say(self, line: str) -> None:
         if self.progress is not None:
@@ -160,6 +163,8 @@ def run(config: RunConfig) -> RunResult:
                     **endpoint.trust_env(),
                     **config.extra_env,
                 }
+                if config.watcher is not None:
+                    config.watcher.started(mock, creds)
                 if config.start:
                     target = TargetProcess(config.start, env)
 
@@ -210,6 +215,8 @@ def run(config: RunConfig) -> RunResult:
                     integration["exit_code"] = target.exit_code
                     integration["output_tail"] = target.output_tail()[-4000:]
                     target.cleanup()
+                if config.watcher is not None:
+                    config.watcher.stopping(mock)
                 mock.close()
     except (TargetError, MockError, OSError, RuntimeError) as exc:
         return RunResult(

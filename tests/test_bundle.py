@@ -21,6 +21,8 @@ from conftest import CLI
 from support_story import play, receiver, refused_url
 from test_har import WEBHOOK_SECRET
 
+from conformance.replay import config_for
+from conformance.replay import load as load_bundle
 from conformance.scenario import load
 from mock_server.serving import RunningMock
 
@@ -102,3 +104,15 @@ def test_bundle_show_prints_what_is_inside(story: Any, tmp_path: Path) -> None:
     (tmp_path / "not.zip").write_text("hello")
     bad = subprocess.run([str(CLI), "bundle", "show", str(tmp_path / "not.zip")], capture_output=True, text=True)
     assert bad.returncode == 1 and "not a bundle" in bad.stderr
+
+
+def test_an_exported_bundle_replays_with_its_seed_and_mode(story: Any, tmp_path: Path) -> None:
+    """``bundle replay`` reads an export too: its one scenario, seed and mode (the mock's settings are not a run's)."""
+    running, _ = story
+    out = tmp_path / "b.zip"
+    out.write_bytes(httpx.get(f"{running.url}/_mock/bundle", timeout=10).content)
+    loaded, scenarios = load_bundle(out)
+    assert len(scenarios) == 1 and scenarios[0].steps[0] == {"trigger": {"event": "new_document", "as": "doc1"}}
+    config = config_for(loaded, scenarios, "http://127.0.0.1:9/w", start="true")
+    assert (config.seed, config.mode, config.rate_limit_interval, config.start) == (42, "webhook", 1, "true")
+    assert loaded.report is None

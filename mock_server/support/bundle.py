@@ -27,7 +27,8 @@ SETTINGS_LEFT_OUT = ("client_secret", "url_signing_secret", "webhook_secret", "s
 @dataclass
 class Bundle:
     manifest: dict[str, Any]
-    scenario: dict[str, Any] | None = None
+    scenario: dict[str, Any] | list[dict[str, Any]] | None = None
+    """One scenario (an export's story), or the list of those a run played (``conformance run --bundle``)."""
     har: dict[str, Any] | None = None
     snapshot: Any = None
     report: dict[str, Any] | None = None
