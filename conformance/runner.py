@@ -31,14 +31,12 @@ from conformance.scenario import Scenario
 from conformance.steps import StepError, StepRuntime, run_step
 from conformance.target import TargetError, TargetProcess, is_listening, target_address
 from conformance.timeline import timeline as _timeline
+from conformance.verdict import EXIT_FAILED, EXIT_NOT_RUN, EXIT_PASSED, nothing_judged, verdict_of  # noqa: F401 (re-exported)
 from conformance.waits import apply as apply_missed_waits
 from conformance.waits import resolve as resolve_missed_waits
 from conformance.watcher import MockWatcher
 from mock_server.core.settings import Settings
 
-EXIT_PASSED = 0
-EXIT_FAILED = 1
-EXIT_NOT_RUN = 2
 DOCUMENT_EVENTS = ["new_document", "document_synchronize", "new_note"]
 
 
@@ -232,11 +230,7 @@ def run(config: RunConfig) -> RunResult:
             seed=seed,
         )
     checks = _aggregate(outcomes)
-    failed = any(c.status == "failed" for c in checks)
-    unjudged = None if failed else nothing_judged(outcomes, checks)
-    verdict, exit_code = (
-        ("failed", EXIT_FAILED) if failed else ("error", EXIT_NOT_RUN) if unjudged else ("passed", EXIT_PASSED)
-    )
+    verdict, exit_code, unjudged = verdict_of(outcomes, checks)
     return RunResult(
         config,
         verdict,
@@ -252,25 +246,6 @@ def run(config: RunConfig) -> RunResult:
         warnings=warnings,
         seed=seed,
     )
-
-
-def nothing_judged(outcomes: list[ScenarioOutcome], checks: list[CheckResult]) -> str | None:
-    """Why the run judged nothing (no scenario played, or every check skipped), or None when it judged."""
-    if not outcomes:
-        return (
-            "nothing was judged: no scenario was given and the standard suite is empty "
-            "(is the package installed without its scenarios? `askara-mock scenario list` shows them)"
-        )
-    if not any(c.status == "passed" for c in checks):
-        played = [o.name for o in outcomes if o.status != "skipped"]
-        why = f"every scenario was skipped ({outcomes[0].results[0].message if outcomes[0].results else 'no checks'})"
-        if played:
-            why = f"every check was skipped in {', '.join(played)}"
-            problems = [p for o in outcomes for p in o.problems]
-            if problems:
-                why += f" ({problems[0]})"
-        return f"nothing was judged: {why}"
-    return None
 
 
 def _warm_up(scenarios: list[Scenario]) -> None:

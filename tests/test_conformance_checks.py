@@ -315,7 +315,11 @@ def test_the_restart_scenario_is_skipped_when_the_harness_did_not_start_the_inte
     with socket.create_server(("127.0.0.1", 0)) as listening:  # "an integration already running"
         port = listening.getsockname()[1]
         result = run(RunConfig(target_url=f"http://127.0.0.1:{port}/webhook", scenarios=[load("restart")], timeout=20))
-    assert result.error is None, result.error
     (outcome,) = result.scenarios
     assert outcome.status == "skipped"
+    # A run of that scenario alone judged nothing: not a pass (exit 2), and the reason is the skip's.
+    assert result.exit_code == 2 and result.error == (
+        "nothing was judged: every scenario was skipped (the harness did not start the integration "
+        "(run with --start), so it cannot restart it)"
+    )
     assert all("run with --start" in r.message for r in outcome.results)

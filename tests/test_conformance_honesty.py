@@ -26,6 +26,7 @@ from conformance.reports.plain import write_plain
 from conformance.reports.terminal import print_result
 from conformance.runner import EXIT_NOT_RUN, RunConfig, RunResult, ScenarioOutcome, nothing_judged, run
 from conformance.scenario import load
+from conformance.verdict import verdict_of
 from conformance.waits import MissedWait, apply, resolve
 from mock_server.files.answers import INCOMPLETE_RESPONSE, PurposefulCutFilter
 from mock_server.serving import free_port
@@ -91,6 +92,42 @@ def test_a_run_without_scenarios_exits_2_not_0(tmp_path: Path) -> None:
     assert result.exit_code == EXIT_NOT_RUN and result.verdict == "error"
     assert (result.error or "").startswith("nothing was judged: no scenario was given")
     assert all(c.status == "skipped" for c in result.checks)
+
+
+def test_a_scenario_not_played_whole_is_not_a_pass() -> None:
+    passed = [CheckResult("always-confirm", "passed", "ok", [], "basics")]
+    cut = ScenarioOutcome("basics", "basics.yaml", "error", 0.1, passed, ["step 2 (fault): refused"])
+    assert verdict_of([cut], passed) == (
+        "error", EXIT_NOT_RUN,
+        "not played whole: scenario basics: step 2 (fault): refused; its checks judged part of its story",
+    )  # fmt: skip
+    assert verdict_of([outcome("basics", "passed")], passed) == ("passed", 0, None)
+    failed = [CheckResult("always-confirm", "failed", "no", [], "basics")]
+    assert verdict_of([cut], failed)[:2] == ("failed", 1)  # a failure is said as a failure
+
+
+CUT_SCENARIO = """\
+name: cut-short
+seed: 1
+checks: [always-confirm]
+steps:
+  - trigger: {event: new_document, as: docs}
+  - wait: {until: status-reports, document: docs}
+  - trigger: {event: new_document, document: docs}  # validated already: the mock answers 409
+"""
+
+
+@pytest.mark.e2e
+def test_a_run_whose_step_the_mock_refused_exits_2_end_to_end(tmp_path: Path) -> None:
+    """The checks passed on what was played; the story was cut: exit 2, naming the step."""
+    scenario = tmp_path / "cut.yaml"
+    scenario.write_text(CUT_SCENARIO, encoding="utf-8")
+    port = free_port()
+    start = f"{sys.executable} {REFERENCE} --port {port} --data-dir {tmp_path}"
+    result = run(RunConfig(f"http://127.0.0.1:{port}/webhook", [load(str(scenario))], start=start, timeout=40))
+    assert [c.status for c in result.checks if c.check == "always-confirm"] == ["passed"]
+    assert result.exit_code == EXIT_NOT_RUN and result.verdict == "error", result.error
+    assert "not played whole: scenario cut-short: step 3 (trigger)" in (result.error or "")
 
 
 def test_honest_confirm_skips_without_a_report_and_passes_on_declined_successes() -> None:
@@ -170,7 +207,7 @@ steps:
   - fault: {kind: download, mode: delay, latency: 1}
   - trigger: {event: new_document, as: docs}
   - wait: {until: status-reports, document: docs}
-  - wait: {until: idle, quiet: 2, timeout: 15}
+  - wait: {until: idle, quiet: 3, timeout: 20}
 """
 
 

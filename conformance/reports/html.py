@@ -13,6 +13,7 @@ from typing import Any
 from conformance.reports.data import to_dict
 from conformance.reports.summary import NOTHING_JUDGED
 from conformance.runner import RunResult
+from conformance.verdict import NOT_PLAYED_WHOLE
 
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#1c2430;max-width:75rem}
@@ -50,7 +51,9 @@ def render(result: RunResult) -> str:
     ]
     if data["error"]:
         unjudged = data["error"].startswith(NOTHING_JUDGED)
-        title = "Not a pass: nothing was judged" if unjudged else "The run could not be made"
+        cut = data["error"].startswith(NOT_PLAYED_WHOLE)
+        title = ("Not a pass: nothing was judged" if unjudged else "Not a pass: a scenario was not played whole"
+                 if cut else "The run could not be made")  # fmt: skip
         parts.append(f"<h2>{title}</h2><pre>{escape(data['error'])}</pre>")
     summary = data["summary"]
     parts.append(f"<p>{summary['passed']} passed · {summary['failed']} failed · {summary['skipped']} skipped</p>")
