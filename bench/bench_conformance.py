@@ -9,8 +9,9 @@ status, and with ``--steps`` the wall time of each step, so a slow scenario show
 Each run's total is the wall time of ``run()`` itself: mock start, webhook registration, starting
 and stopping the integration, every scenario, the timeline, teardown. The grand total adds the two.
 
-The goal (2 cores): the whole standard suite under 15 s of wall time. Results are written up in
-bench/README.md. Everything stays on 127.0.0.1. Always exits 0: it measures, it does not judge.
+The goals (2 cores): the webhook run of the standard suite in at most 20 s of wall time (issue 7,
+with its production scenarios; the whole suite was held to 15 s before them). Results are written
+up in bench/README.md. Everything stays on 127.0.0.1. Always exits 0: it measures, it does not judge.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ from mock_server.serving import free_port  # noqa: E402
 
 REFERENCE = ROOT / "tests" / "integrations" / "reference.py"
 GOAL_S = 15.0
+"""The whole suite's earlier goal, kept for comparison."""
+WEBHOOK_GOAL_S = 20.0
+"""Issue 7: the webhook run with the production scenarios."""
 
 
 class StepClock:
@@ -122,8 +126,12 @@ def print_table(results: dict[str, Any], steps: bool) -> None:
         verdict = item["verdict"] + (f" ({item['error']})" if item["error"] else "")
         failed = f" failed: {', '.join(item['failed'])}" if item["failed"] else ""
         print(f"{label:34} {verdict[:8]:8} {item['total_s']:8.2f}{failed}")
+    for item in results["runs"]:
+        if item["mode"] == "webhook":
+            within = "within" if item["total_s"] <= WEBHOOK_GOAL_S else "OVER"
+            print(f"{'webhook run':34} {'':8} {item['total_s']:8.2f}  ({within} the {WEBHOOK_GOAL_S:g} s goal)")
     within = "within" if results["total_s"] < results["goal_s"] else "OVER"
-    print(f"{'total':34} {'':8} {results['total_s']:8.2f}  ({within} the {results['goal_s']:g} s goal)")
+    print(f"{'total':34} {'':8} {results['total_s']:8.2f}  ({within} the earlier {results['goal_s']:g} s goal)")
 
 
 def main() -> None:
