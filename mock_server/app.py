@@ -17,6 +17,7 @@ from mock_server.control.guard import ControlGuard, with_control_token
 from mock_server.core.assumptions import invented_operations
 from mock_server.core.context import CLOSING_STATE, MockContext
 from mock_server.core.settings import Settings
+from mock_server.core.snapshot import remember_start
 from mock_server.domain.seed import seed_store
 from mock_server.faults.api import install as install_faults
 from mock_server.files.origin import FilesOrigin
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         install(context)
     webhooks.register_start_webhooks(context)
     context.reset_hooks.append(functools.partial(webhooks.register_start_webhooks, context))
+    context.reset_hooks.append(functools.partial(remember_start, context))  # after the webhooks: part of the start
     context.check_wired()
 
     @contextlib.asynccontextmanager
@@ -66,6 +68,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         context.changes.reopen()
         for hook in context.startup_hooks:
             await hook()
+        if context.story_start is None:  # a `serve --load` hook may have taken it already
+            remember_start(context)
         try:
             # The server's connections find it here and call it as the server stops (web/connections.py).
             yield {CLOSING_STATE: context.closing}

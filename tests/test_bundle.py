@@ -116,3 +116,25 @@ def test_an_exported_bundle_replays_with_its_seed_and_mode(story: Any, tmp_path:
     config = config_for(loaded, scenarios, "http://127.0.0.1:9/w", start="true")
     assert (config.seed, config.mode, config.rate_limit_interval, config.start) == (42, "webhook", 1, "true")
     assert loaded.report is None
+
+
+def test_the_exported_snapshot_is_the_story_start_and_a_reset_moves_it(app_client) -> None:  # type: ignore[no-untyped-def]
+    """Replaying the bundle's story from its snapshot must start where the story started, not where it led."""
+    app_client = app_client()
+
+    def snapshot_in_bundle() -> dict[str, Any]:
+        answer = app_client.get("/_mock/bundle", params={"redact": "false"})
+        with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:
+            manifest = json.loads(archive.read("manifest.json"))
+            assert manifest["snapshot"].startswith("the state at the story's start"), manifest["snapshot"]
+            return dict(json.loads(archive.read("snapshot.json")))
+
+    at_start = snapshot_in_bundle()
+    documents_at_start = len(at_start["tables"]["documents"]["rows"])
+    assert app_client.post("/_mock/documents", json={"validate": True}).status_code == 201
+    assert len(snapshot_in_bundle()["tables"]["documents"]["rows"]) == documents_at_start  # the story's start
+    assert len(app_client.get("/_mock/snapshot").json()["tables"]["documents"]["rows"]) == documents_at_start + 1
+    assert app_client.post("/_mock/documents", json={}).status_code == 201
+    assert app_client.post("/_mock/reset").status_code == 200
+    after_reset = snapshot_in_bundle()
+    assert len(after_reset["tables"]["documents"]["rows"]) == documents_at_start

@@ -334,6 +334,7 @@ def test_the_bundle_holds_a_redacted_snapshot_that_still_loads() -> None:
         for _ in range(2):
             client.get("/_mock/credentials")  # two refresh tokens: masked, their keys would collide
         raw = client.get("/_mock/snapshot").json()
+        assert client.post("/_mock/snapshot", json=raw).status_code == 200  # the story now starts from it
         bundle = read_bundle(client.get("/_mock/bundle").content)
         kept = read_bundle(client.get("/_mock/bundle", params={"redact": "false"}).content)
     assert "snapshot.json" in bundle.manifest["members"]

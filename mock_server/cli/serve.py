@@ -245,6 +245,7 @@ async def _start_from(context: MockContext, loaded: dict[str, Any]) -> None:
     """The snapshot in place, then the ``--webhook-url`` webhooks it lacks (they are registered "at start")."""
     await state_snapshot.load(context, loaded)
     register_start_webhooks(context)
+    snapshot_format.remember_start(context)  # the story starts with those webhooks in place
 
 
 async def _save_on_exit(context: MockContext, path: str) -> None:

@@ -83,6 +83,7 @@ async def load(ctx: MockContext, doc: fmt.Snapshot) -> None:
     await ctx.timers.stop()  # in-flight attempts belong to the state being replaced
     ctx.sender.on_reset()
     fmt.apply(ctx, doc)
+    fmt.remember_start(ctx)  # the loaded state is where the story now starts
     await ctx.sender.startup()
     await ctx.timers.start()
 

@@ -78,11 +78,14 @@ async def bundle(request: Request) -> Response:
     """``GET /_mock/bundle``: the reproduction bundle of this mock (zip), redacted unless ``redact=false``.
 
     The mock alone judges nothing: the bundle holds no ``report.json`` (``conformance run --bundle``
-    adds one). Its ``snapshot.json`` is the state at export (``GET /_mock/snapshot``), redacted too."""
+    adds one). Its ``snapshot.json`` is the state at the story's start (``MockContext.story_start``: kept at
+    start-up, reset and snapshot load), redacted too; the state at export when that was too big to keep."""
     ctx = context(request)
     redact = query_bool(request, "redact") is not False
     story = story_of(ctx)
-    snapshot = shareable(take_snapshot(ctx)) if redact else take_snapshot(ctx)
+    at_start = ctx.story_start is not None
+    taken = ctx.story_start if ctx.story_start is not None else take_snapshot(ctx)
+    snapshot = shareable(taken) if redact else taken
     manifest = {
         "tool": "askara-mock",
         "version": tool_version(),
@@ -94,7 +97,8 @@ async def bundle(request: Request) -> Response:
         "left_out": {
             "report.json": "the mock alone does not judge; conformance run --bundle writes one with the verdicts",
         },
-        "snapshot": "the state when the bundle was exported (where the story led), not at the story's start; "
+        "snapshot": ("the state at the story's start (start-up, the last reset or snapshot load); "
+                     if at_start else "the state at export (the state was too big to keep a copy of its start); ")
         + ("redacted: codes and refresh tokens left out, it loads and the integration signs in again" if redact
            else "NOT redacted"),
     }

@@ -93,6 +93,9 @@ class MockContext:
         self.caches = Caches()
         self.data_gen: DataGen | None = None
         """The seeded generator (:mod:`mock_server.domain.datagen` makes it on first use)."""
+        self.story_start: dict[str, Any] | None = None
+        """The snapshot at the story's start (start-up, a reset, a loaded snapshot), the one a bundle
+        carries; None while none was taken or when the state was too big to keep a copy of."""
         # Hooks the layers above register in; run in registration order.
         self.event_listeners: list[EventListener] = []
         self.event_transforms: list[Callable[[Record], None]] = []

@@ -24,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from mock_server.core.context import MockContext
 from mock_server.core.errors import BadRequest, Violation
 from mock_server.core.store import TABLE_NAMES
@@ -65,6 +67,16 @@ def take(ctx: MockContext) -> Snapshot:
         "rate_buckets": ctx.rate_limiter.buckets(),
         "tables": tables,
     }
+
+
+MAX_START_ROWS = 20_000
+"""Above this many records (a ``--documents`` backlog) no copy of the start is kept: it would double the memory."""
+
+
+def remember_start(ctx: MockContext) -> None:
+    """Keep a copy of the state as the story starts (start-up, reset, load) for the bundle to carry."""
+    rows = sum(len(table) for table in ctx.store.tables.values())
+    ctx.story_start = orjson.loads(orjson.dumps(take(ctx))) if rows <= MAX_START_ROWS else None
 
 
 def shareable(doc: Snapshot) -> Snapshot:
