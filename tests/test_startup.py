@@ -166,3 +166,13 @@ def test_help_from_the_table_reads_as_from_the_commands(width: int) -> None:
     click.Group.format_commands(eager, click.Context(eager, info_name="askara-mock"), from_commands)
     assert from_table.getvalue() == from_commands.getvalue()
     assert not lazy.commands, "the table's listing loaded a plugin"
+
+
+def test_serve_freezes_the_seeded_heap_and_keeps_young_generations_small() -> None:
+    code = (
+        "import gc; from mock_server import Settings, create_app; from mock_server.serving import GC_THRESHOLDS,"
+        " tune_gc; app = create_app(Settings()); tune_gc(); print(gc.get_freeze_count() > 10_000,"
+        " gc.get_threshold() == GC_THRESHOLDS, GC_THRESHOLDS[0] <= 2_000)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.split() == ["True", "True", "True"], result.stderr
