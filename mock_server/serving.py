@@ -29,7 +29,7 @@ from mock_server.core.tls import TlsFiles, issue
 from mock_server.files.answers import quiet_purposeful_cuts
 from mock_server.web.connections import GuardedHttpProtocol, HeadLimits
 
-GC_THRESHOLDS = (1_000, 5, 200)
+GC_THRESHOLDS = (1_000, 10, 100)
 """(young, middle, old) for :func:`tune_gc`; chosen by measuring pauses while paging 100 000 documents."""
 
 
@@ -40,8 +40,8 @@ def tune_gc() -> None:
     exists once seeded takes them out of every collection. The generations left are kept small:
     a young collection costs more per object the larger it is (each reference into the frozen heap
     is a cache miss), so 20 000 young objects paused the server 44-96 ms (median, loaded machine)
-    where 1 000 pause it ~1 ms; the middle generation then holds ~5 000 objects (~4 ms); and a
-    full collection of what is not frozen (110-180 ms once the memos fill) waits for 200 middle
+    where 1 000 pause it ~1 ms; the middle generation then holds ~10 000 objects (~9 ms); and a
+    full collection of what is not frozen (110-180 ms once the memos fill) waits for 100 middle
     ones. Measured by bench/bench_gc.py (bench/README.md "Big state"); memory stays bounded by
     the store's limits.
     """
