@@ -71,3 +71,17 @@ def test_hostile_clients_bench_reports_every_limit() -> None:
     assert figures["slow_headers"]["status"] == 408
     assert figures["big_header"]["status"] == 431
     assert figures["over_the_limit"]["next_connection_status"] == 503
+
+
+def test_gc_bench_reports_every_generation_per_thresholds() -> None:
+    bench = BENCH.parent / "bench_gc.py"
+    argv = [sys.executable, str(bench), "--documents", "200", "--max-pages", "3", "--thresholds", "serve", "50,2,2",
+            "--json"]  # fmt: skip
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    serve, tiny = json.loads(result.stdout)
+    from mock_server.serving import GC_THRESHOLDS
+
+    assert serve["thresholds"] == ",".join(map(str, GC_THRESHOLDS)) and tiny["thresholds"] == "50,2,2"
+    assert serve["requests"] == tiny["requests"] == 6
+    assert tiny["gen0"]["count"] > 0 and all(0 <= tiny[f"gen{g}"]["max_ms"] < 5000 for g in range(3))

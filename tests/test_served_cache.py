@@ -147,6 +147,30 @@ def test_public_document_returns_fresh_dicts(client: TestClient) -> None:
     assert domain.public_document(ctx, detached)["title"] == "Not stored"
 
 
+def test_a_full_memo_forgets_the_least_recently_served_one_at_a_time(client: TestClient, monkeypatch: Any) -> None:
+    """Past its limit the memo drops one entry per new one, oldest use first, never all at once
+    (a clear-all freed ~80 000 objects inside one request at 100 000 documents); answers unchanged."""
+    from mock_server.domain import documents
+
+    ctx = _ctx(client)
+    monkeypatch.setattr(documents, "SERVED_CACHE_LIMIT", 3)
+    cache = ctx.caches.served_documents
+    cache.clear()
+    docs = list(ctx.store.documents)[:5]
+    expected = [served_without_link(domain.public_document(ctx, d)) for d in docs[:3]]
+    domain.public_document(ctx, docs[0])  # a hit makes it the most recent
+    for doc in docs[3:]:
+        domain.public_document(ctx, doc)
+        assert len(cache) == 3
+    assert list(cache) == [docs[0]["uuid"], docs[3]["uuid"], docs[4]["uuid"]]
+    assert [served_without_link(domain.public_document(ctx, d)) for d in docs[:3]] == expected
+    assert len(cache) == 3
+
+
+def served_without_link(served: dict[str, Any]) -> dict[str, Any]:
+    return {**served, "pdf": served["pdf"]["fileName"]}
+
+
 def test_two_apps_share_nothing(app_client: Any) -> None:
     one, two = app_client(seed=1), app_client(seed=2, url_signing_secret="another-secret")
     body_one = one.get("/documents", headers=_auth(one)).json()

@@ -14,7 +14,9 @@ import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
+import click
 import pytest
 
 SERVER_ONLY = ("starlette", "uvicorn", "faker", "fpdf", "jsonschema", "jwt", "cryptography", "yaml")
@@ -99,12 +101,78 @@ def test_the_package_names_stay_importable_lazily() -> None:
 
 
 def test_serving_starts_without_faker_fpdf_or_a_fresh_key() -> None:
-    """``serve`` answers sooner when what only a download or a token needs waits for them."""
+    """``serve`` answers sooner when what only a download, a token, ``--tls``, a bundle or a client
+    command needs waits for them: cryptography (``core/tls.py``), PyYAML (``support/bundle.py``)
+    and httpx (the control-API client, once reached through the banner and ``cli/snapshot.py``)."""
     code = (
         "import sys; from mock_server import Settings, create_app; app = create_app(Settings());"
         "import mock_server.cli.serve;"
-        "print(sorted({m.split('.')[0] for m in sys.modules} & {'faker', 'fpdf', 'hypothesis', 'conformance'}),"
+        "print(sorted({m.split('.')[0] for m in sys.modules if sys.modules[m] is not None}"
+        " & {'faker', 'fpdf', 'hypothesis', 'conformance', 'cryptography', 'yaml', 'httpx', 'jwt', 'jsonschema'}),"
         " app.state.mock.tokens._key is None)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.split() == ["[]", "True"], result.stderr
+
+
+def test_what_was_made_lazy_still_loads_when_used(tmp_path: Path) -> None:
+    """The other side: issuing a certificate and writing a bundle import what they need themselves."""
+    code = (
+        "import sys, pathlib; from mock_server.core.tls import issue; from mock_server.support.bundle import"
+        " Bundle, read_bundle, write_bundle; from mock_server.support.redact import Redactor;"
+        f"files = issue(pathlib.Path({str(tmp_path)!r}), ['localhost']);"
+        "data = write_bundle(Bundle({}, scenario={'name': 'x'}), Redactor(enabled=False));"
+        "print(pathlib.Path(files.cert).read_text().startswith('-----BEGIN CERTIFICATE'),"
+        " read_bundle(data).scenario, 'cryptography' in sys.modules, 'yaml' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.split() == ["True", "{'name':", "'x'}", "True", "True"], result.stderr
+
+
+def test_help_lists_the_commands_without_importing_them() -> None:
+    """``--help`` once imported every command (the server, the harness: ~0.7 s of CPU) for one line each."""
+    from mock_server.cli.main import COMMANDS
+
+    result, modules = modules_after("--help")
+    assert result.returncode == 0, result.stderr
+    assert not top_level(modules) & {*SERVER_ONLY, *HARNESS, "httpx"}, result.stderr
+    assert not modules & {target.split(":")[0] for target in COMMANDS.values()}
+
+
+def _fresh_group() -> click.Group:
+    from mock_server.cli.main import COMMANDS, LazyGroup, main
+
+    return LazyGroup(name="askara-mock", lazy=COMMANDS, plugins=main.plugins)  # no plugin loaded yet
+
+
+def test_the_help_table_is_each_commands_own_first_sentence() -> None:
+    from mock_server.cli.main import SHORT_HELP
+
+    group = _fresh_group()
+    context = click.Context(group, info_name="askara-mock")
+    commands = {name: group.get_command(context, name) for name in group.list_commands(context)}
+    assert set(SHORT_HELP) == set(commands), "a command was added or removed: update SHORT_HELP in cli/main.py"
+    for name, command in commands.items():
+        assert command is not None and not command.hidden and not command.short_help
+        assert SHORT_HELP[name] == command.get_short_help_str(limit=10**6), name
+
+
+@pytest.mark.parametrize("width", [40, 60, 80, 120, 400])
+def test_help_from_the_table_reads_as_from_the_commands(width: int) -> None:
+    """The listing from the table, shortened to the terminal's width, is click's own listing."""
+    lazy, eager = _fresh_group(), _fresh_group()
+    from_table, from_commands = click.HelpFormatter(width=width), click.HelpFormatter(width=width)
+    lazy.format_commands(click.Context(lazy, info_name="askara-mock"), from_table)
+    click.Group.format_commands(eager, click.Context(eager, info_name="askara-mock"), from_commands)
+    assert from_table.getvalue() == from_commands.getvalue()
+    assert not lazy.commands, "the table's listing loaded a plugin"
+
+
+def test_serve_freezes_the_seeded_heap_and_keeps_young_generations_small() -> None:
+    code = (
+        "import gc; from mock_server import Settings, create_app; from mock_server.serving import GC_THRESHOLDS,"
+        " tune_gc; app = create_app(Settings()); tune_gc(); print(gc.get_freeze_count() > 10_000,"
+        " gc.get_threshold() == GC_THRESHOLDS, GC_THRESHOLDS[0] <= 2_000)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.split() == ["True", "True", "True"], result.stderr

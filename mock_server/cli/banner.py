@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mock_server.cli.control_client import DEFAULT_MOCK_URL
-from mock_server.cli.output import print_json_line, print_pairs, program
+from mock_server.cli.output import DEFAULT_MOCK_URL, print_json_line, print_pairs, program
 from mock_server.core.context import MockContext
 from mock_server.core.settings import Settings
 from mock_server.core.tls import TlsFiles

@@ -15,9 +15,9 @@ from typing import Any
 import click
 import httpx
 
+from mock_server.cli.output import DEFAULT_MOCK_URL as DEFAULT_MOCK_URL  # re-exported: the commands import it here
 from mock_server.cli.output import program
 
-DEFAULT_MOCK_URL = "http://127.0.0.1:8765"
 CONTROL_TOKEN_ENV = "ASKARA_MOCK_CONTROL_TOKEN"
 """The control token the client commands send (``serve`` prints it when bound beyond loopback)."""
 MOCK_CA_ENV = "ASKARA_MOCK_CA"

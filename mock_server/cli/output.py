@@ -8,7 +8,8 @@
   notes go to stderr, so stdout holds only the records.
 * ``--json``: the mock's JSON as it answered it (``listen``: one JSON object per line).
 
-:func:`program` spells the command so that the user's shell finds it from where they are.
+:func:`program` spells the command so that the user's shell finds it from where they are, and
+:data:`DEFAULT_MOCK_URL` is the address a spelled command may leave out (``--mock-url``'s default).
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 Column = tuple[str, Callable[[Any], Any]]
+
+DEFAULT_MOCK_URL = "http://127.0.0.1:8765"
+"""Where the client commands look for the mock by default; kept here, not with the HTTP client,
+so that ``serve``'s banner spells commands without importing httpx."""
 
 
 def dig(record: Any, path: str) -> Any:

@@ -14,7 +14,7 @@ import uvicorn
 from mock_server.api.webhooks import register_start_webhooks
 from mock_server.app import create_app
 from mock_server.cli import banner
-from mock_server.cli.snapshot import read_snapshot_file, write_atomically
+from mock_server.cli.snapshot_file import read_snapshot_file, write_atomically
 from mock_server.control import snapshot as state_snapshot
 from mock_server.control.guard import with_control_token
 from mock_server.core import snapshot as snapshot_format

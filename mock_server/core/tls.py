@@ -8,6 +8,10 @@ Certificates are dated by real time, not the mock clock: clients check them agai
 
 The extensions are those strict verifiers ask for (Python 3.13's ``VERIFY_X509_STRICT``, macOS):
 critical basic constraints and key usage, subject and authority key ids, ``serverAuth``, a SAN.
+
+cryptography is imported by the functions that issue, not by the module: importing its x509 costs
+~30-60 ms, which ``serve`` without ``--tls`` (it imports this module for :class:`TlsFiles`) and the
+webhook sender's :func:`client_context` do not need.
 """
 
 from __future__ import annotations
@@ -18,11 +22,11 @@ import os
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+if TYPE_CHECKING:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec
 
 CA_FILE, CA_KEY_FILE, CERT_FILE, KEY_FILE = "ca.pem", "ca-key.pem", "cert.pem", "key.pem"
 CA_DAYS, CERT_DAYS = 3650, 825
@@ -40,6 +44,11 @@ class TlsFiles:
 
 def issue(directory: Path, hosts: list[str]) -> TlsFiles:
     """A server certificate for ``hosts`` signed by the CA in ``directory`` (created if absent)."""
+    from cryptography import x509  # lazily: see the module docstring
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
     directory.mkdir(parents=True, exist_ok=True)
     ca_key, ca_cert = _load_or_create_ca(directory)
     key = ec.generate_private_key(ec.SECP256R1())
@@ -80,6 +89,11 @@ def client_context(ca_file: str | None = None) -> ssl.SSLContext:
 
 
 def _load_or_create_ca(directory: Path) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
     ca_path, key_path = directory / CA_FILE, directory / CA_KEY_FILE
     if ca_path.exists() and key_path.exists():
         loaded = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
@@ -107,6 +121,8 @@ def _load_or_create_ca(directory: Path) -> tuple[ec.EllipticCurvePrivateKey, x50
 
 
 def _key_usage(*, cert_sign: bool) -> x509.KeyUsage:
+    from cryptography import x509
+
     return x509.KeyUsage(
         digital_signature=not cert_sign, content_commitment=False, key_encipherment=False, data_encipherment=False,
         key_agreement=False, key_cert_sign=cert_sign, crl_sign=cert_sign, encipher_only=False, decipher_only=False,
@@ -114,6 +130,8 @@ def _key_usage(*, cert_sign: bool) -> x509.KeyUsage:
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                              serialization.NoEncryption())
 

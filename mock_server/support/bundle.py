@@ -6,6 +6,9 @@ unpacking. Members: ``manifest.json`` (tool version, seed, mode, settings, what 
 it is redacted), ``scenario.yaml`` (the story that replays it), ``transcript.har``, and, when the
 producer has them, ``snapshot.json`` (the mock's state at the start) and ``report.json`` (the
 verdicts). Every member is redacted before it is written unless the producer says otherwise.
+
+PyYAML is imported by the two functions that need it, not here: ``serve`` imports this module
+(the transcript routes) and would otherwise pay ~20-40 ms at start for a bundle nobody asked for.
 """
 
 from __future__ import annotations
@@ -15,8 +18,6 @@ import json
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any
-
-import yaml
 
 from mock_server.support.redact import Redactor
 
@@ -42,6 +43,8 @@ def public_settings(settings: dict[str, Any]) -> dict[str, Any]:
 
 def write_bundle(bundle: Bundle, redactor: Redactor) -> bytes:
     """The zip file's bytes; every member passes through ``redactor``."""
+    import yaml  # lazily: see the module docstring
+
     members: dict[str, str] = {}
     if bundle.scenario is not None:
         members["scenario.yaml"] = yaml.safe_dump(redactor.tree(bundle.scenario), sort_keys=False, allow_unicode=True)
@@ -67,6 +70,8 @@ def write_bundle(bundle: Bundle, redactor: Redactor) -> bytes:
 
 def read_bundle(data: bytes) -> Bundle:
     """A bundle back from its bytes; a file that is not one raises ``ValueError`` saying why."""
+    import yaml  # lazily: see the module docstring
+
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
