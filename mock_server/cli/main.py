@@ -38,7 +38,7 @@ COMMANDS = {
 """Command name -> ``module:attribute``; imported only when the command runs."""
 
 SHORT_HELP = {
-    "bundle": "Reproduction bundles: export one from a running mock, show what is inside one.",
+    "bundle": "Reproduction bundles: export one from a running mock, show what is inside one, replay one.",
     "clock": "Read or move the mock clock.",
     "conformance": "Prove an integration handles what Askara will do to it.",
     "credentials": "Client id and secret, and a fresh refresh token of the seeded clinician (single-use).",
