@@ -169,9 +169,10 @@ def smoke_conformance(checkout: Path, logs: Path) -> None:
         "--junit", str(logs / "conformance.xml"),
         timeout=120,
     )  # fmt: skip
-    if done.returncode != 0 or "PASSED" not in done.stderr:
+    # The summary is on stdout (results), progress and logs on stderr.
+    if done.returncode != 0 or "PASSED" not in done.stdout:
         raise SmokeFailure(f"askara-mock conformance run exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
-    summary = next((line for line in done.stderr.splitlines() if "PASSED" in line), "").strip()
+    summary = next((line for line in done.stdout.splitlines() if "PASSED" in line), "").strip()
     step(f"conformance run against the reference integration: {summary} ({time.monotonic() - started:.1f} s in all)")
 
 
