@@ -13,8 +13,8 @@ import ssl
 from typing import Any
 
 import click
-import httpx
 
+from mock_server.cli.http_call import TRANSPORT_ERRORS, Answer, exchange
 from mock_server.cli.output import DEFAULT_MOCK_URL as DEFAULT_MOCK_URL  # re-exported: the commands import it here
 from mock_server.cli.output import program
 
@@ -35,7 +35,7 @@ class MockRefused(click.ClickException):
 
     exit_code = EXIT_MOCK_REFUSED
 
-    def __init__(self, response: httpx.Response) -> None:
+    def __init__(self, response: Answer) -> None:
         self.status = response.status_code
         try:
             self.problem: dict[str, Any] = response.json()
@@ -45,9 +45,9 @@ class MockRefused(click.ClickException):
             self.problem = {"detail": str(self.problem)[:500]}
         super().__init__(self._describe(response))
 
-    def _describe(self, response: httpx.Response) -> str:
+    def _describe(self, response: Answer) -> str:
         title = self.problem.get("title") or response.reason_phrase
-        lines = [f"{response.request.method} {response.request.url.path} answered {self.status} {title}"]
+        lines = [f"{response.method} {response.path} answered {self.status} {title}"]
         detail = str(self.problem.get("detail") or self.problem.get("error_description") or "")
         violations = [v for v in self.problem.get("violations") or [] if isinstance(v, dict)]
         if detail and not (violations and str(violations[0].get("message")) in detail):
@@ -80,10 +80,10 @@ class ControlClient:
         self.ca_file = ca_file or _mock_ca_option() or os.environ.get(MOCK_CA_ENV)
         """The CA file ``serve --tls`` printed; the system store is trusted too, as any client does."""
 
-    def verify(self) -> ssl.SSLContext | bool:
-        """What httpx checks an ``https`` mock's certificate against (built only for ``https``)."""
+    def tls(self) -> ssl.SSLContext | None:
+        """What an ``https`` mock's certificate is checked against: the system store plus ``ca_file``."""
         if not self.base_url.startswith("https:"):
-            return True
+            return None
         context = ssl.create_default_context()
         if self.ca_file:
             context.load_verify_locations(cafile=self.ca_file)
@@ -97,15 +97,14 @@ class ControlClient:
         body: Any = None,
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
-    ) -> httpx.Response:
+    ) -> Answer:
         """The mock's answer to one call (2xx or 3xx); the errors above otherwise."""
-        url = self.base_url + path
         if self.token and path.startswith("/_mock"):
             headers = {"Authorization": f"Bearer {self.token}", **(headers or {})}
         try:
-            with httpx.Client(timeout=self.timeout, verify=self.verify()) as http:
-                response = http.request(method, url, json=body, params=params, headers=headers)
-        except httpx.TransportError as exc:
+            response = exchange(self.base_url, method, path, body=body, params=params, headers=headers,
+                                timeout=self.timeout, tls=self.tls())  # fmt: skip
+        except TRANSPORT_ERRORS as exc:
             raise MockUnreachable(self.base_url, exc) from None
         if response.status_code >= 400:
             raise MockRefused(response)
