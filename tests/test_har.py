@@ -2,8 +2,9 @@
 
 Proved here: every API call, OAuth exchange, PDF download and webhook attempt (answered and
 refused) is an entry, in time order, with the ``_askara`` vendor fields; the file passes a
-third-party HAR 1.2 validator (npm ``har-validator``, run by node) and the checks Chromium's
-DevTools importer makes (``front_end/models/har/HARFormat.ts``); secrets are redacted unless
+third-party HAR 1.2 validator (npm ``har-validator``, run by node), the checks Chromium's
+DevTools importer makes (``front_end/models/har/HARFormat.ts``), and Chromium's importer itself,
+run in the DevTools front end Debian's chromium bundles (Playwright); secrets are redacted unless
 ``redact=false``.
 """
 
@@ -23,6 +24,7 @@ import httpx
 import pytest
 from conftest import CLI, ROOT
 from support_story import play, receiver, refused_url
+from test_ui_browser import browser  # noqa: F401 (the fixture: Debian's chromium through Playwright)
 
 from mock_server.serving import RunningMock
 
@@ -143,6 +145,30 @@ def test_the_transcript_passes_a_har_validator_and_devtools_import_checks(story:
     (tmp_path / "broken.har").write_text(json.dumps(broken))
     assert validate_with_har_validator(tmp_path / "broken.har").returncode == 1
     assert len(devtools_problems(broken)) == 2
+
+
+IMPORT_IN_DEVTOOLS = """async (har) => {
+    const m = await import('./models/har/har.js');
+    const requests = m.Importer.Importer.requestsFromHARLog(new m.HARFormat.HARRoot(har).log);
+    return requests.map(r => [r.requestMethod, r.url(), r.statusCode]);
+}"""
+"""Chromium's own HAR importer (front_end/models/har: HARRoot, then Importer.requestsFromHARLog), run in
+the DevTools front end that Chromium bundles: what the Network panel's "Import HAR file" does."""
+
+
+@pytest.mark.e2e
+def test_chromium_devtools_imports_every_entry(story: Any, browser: Any) -> None:  # noqa: F811 (the fixture)
+    running, _, _ = story
+    har = httpx.get(f"{running.url}/_mock/har", timeout=10).json()
+    page = browser.new_page()
+    try:
+        page.goto("devtools://devtools/bundled/devtools_app.html")
+        imported = page.evaluate(IMPORT_IN_DEVTOOLS, har)
+    finally:
+        page.close()
+    expected = [[e["request"]["method"], e["request"]["url"], e["response"]["status"]] for e in har["log"]["entries"]]
+    assert imported == expected
+    assert any(method == "POST" and status == 0 for method, _, status in imported)  # a refused webhook attempt too
 
 
 def test_secrets_are_redacted_unless_asked_not_to(story: Any) -> None:
