@@ -324,7 +324,8 @@ def test_serve_save_on_exit_then_load(tmp_path: Path) -> None:
 def test_serve_load_refuses_a_bad_file_before_starting(tmp_path: Path) -> None:
     file = tmp_path / "bad.json"
     file.write_text(json.dumps({"format": fmt.FORMAT, "version": 3}))
-    result = CliRunner().invoke(main, ["serve", "--load", str(file), "--port", str(free_port())])
+    ports = ["--port", str(free_port()), "--files-port", str(free_port())]  # PORT + 1 may be taken
+    result = CliRunner().invoke(main, ["serve", "--load", str(file), *ports])
     assert result.exit_code == 2 and "version 3" in result.output, result.output
 
 
@@ -354,7 +355,8 @@ def test_serve_load_refuses_an_integer_it_could_not_write_back(tmp_path: Path) -
     saved["tables"]["documents"]["rows"][0][1]["_extra"] = 2**70  # json reads it exactly, orjson cannot write it
     file = tmp_path / "wide.json"
     file.write_text(json.dumps(saved))
-    result = CliRunner().invoke(main, ["serve", "--load", str(file), "--port", str(free_port())])
+    ports = ["--port", str(free_port()), "--files-port", str(free_port())]  # PORT + 1 may be taken
+    result = CliRunner().invoke(main, ["serve", "--load", str(file), *ports])
     assert result.exit_code == 2 and "tables.documents.rows.0.1._extra" in result.output, result.output
 
 
