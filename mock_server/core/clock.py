@@ -199,9 +199,7 @@ class Timers:
         re-raise what any callback raised since the last check (see :meth:`raise_errors`)."""
         for _ in range(rounds):
             await asyncio.sleep(0)
-            now = self.clock.now()
-            due = any(not t.cancelled and t.due <= now for _, _, t in self._heap)
-            if not due and not self._running:
+            if not self.busy():
                 break
             if self._running:
                 await asyncio.wait(list(self._running), timeout=10)
