@@ -9,19 +9,26 @@ Three wall times, each the median of ``--runs`` fresh processes (``subprocess`` 
 * ``client``: ``askara-mock deliveries`` (a control-API client command) against a mock already
   running, to exit: import, one HTTP request, print.
 * ``serve``: from spawning ``askara-mock serve`` to the first 200 of ``GET /_mock/clock``, polled
-  every 2 ms over fresh connections (the poll itself costs ~0.2 ms, so the figure is at most
-  ~2 ms late). The process is then terminated.
+  every 2 ms over fresh connections (the poll itself costs ~0.1-0.6 ms, so the figure is at most
+  ~3 ms late). The process is then terminated.
 
-The command is the console script next to this interpreter (``.venv/bin/askara-mock``), as a user
-runs it. Each figure also comes as CPU time (user + system of the child, from ``getrusage``): on
-a shared machine the wall time is mostly waiting for a core, the CPU time is what the command
-costs (for ``serve`` it runs until the process is stopped, a few ms after its first answer).
+The command is the console script next to this interpreter (``.venv/bin/askara-mock``), or
+``--command PATH``: the console script of a virtualenv the wheel was installed into, as users get
+it (no editable-install finder on ``sys.path``, bytecode compiled by pip). The children run with
+``PYTHONDONTWRITEBYTECODE`` removed from their environment and after one warm-up run, so a
+checkout's modules are read from bytecode as a user's are, not compiled from source each time
+(that alone cost ``serve`` ~190 ms of CPU where the variable was set).
+
+Each figure also comes as CPU time (user + system of the child, from ``getrusage``): on a shared
+machine the wall time is mostly waiting for a core, the CPU time is what the command costs (for
+``serve`` it runs until the process is stopped, a few ms after its first answer).
 Always exits 0: it measures, it does not judge.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import resource
@@ -31,11 +38,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-
-import httpx
+from urllib.parse import urlsplit
 
 HOST = "127.0.0.1"
 COMMAND = str(Path(sys.executable).parent / "askara-mock")
+CHILD_ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 GOALS = {"help": None, "client": 0.15, "serve": 0.25}
 
 
@@ -50,16 +57,26 @@ def serve_argv(port: int) -> list[str]:
 
 
 def wait_ready(proc: subprocess.Popen[bytes], url: str, deadline: float) -> float:
-    """perf_counter() when ``url`` first answered 200 (fresh connection per poll)."""
+    """perf_counter() when ``url`` first answered 200 (fresh connection per poll).
+
+    ``http.client``, not ``httpx.get``: each ``httpx.get`` builds a client and its TLS context,
+    ~38 ms per poll here, which made the figure up to that much late (before 2026-12-02)."""
+    parts = urlsplit(url)
     until = time.perf_counter() + deadline
     while time.perf_counter() < until:
         if proc.poll() is not None:
             raise RuntimeError(f"serve exited with {proc.returncode} before answering")
+        connection = http.client.HTTPConnection(parts.hostname or HOST, parts.port, timeout=1.0)
         try:
-            if httpx.get(url, timeout=1.0).status_code == 200:
+            connection.request("GET", parts.path)
+            response = connection.getresponse()
+            response.read()
+            if response.status == 200:
                 return time.perf_counter()
-        except httpx.TransportError:
+        except OSError:
             pass
+        finally:
+            connection.close()
         time.sleep(0.002)
     raise RuntimeError(f"serve did not answer 200 on {url} within {deadline} s")
 
@@ -82,7 +99,7 @@ def time_serve(deadline: float = 30.0) -> tuple[float, float]:
     """(wall seconds to the first 200, CPU seconds of the process)."""
     port = free_port()
     cpu, start = children_cpu(), time.perf_counter()
-    proc = subprocess.Popen(serve_argv(port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(serve_argv(port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=CHILD_ENV)
     try:
         ready = wait_ready(proc, f"http://{HOST}:{port}/_mock/clock", deadline) - start
     finally:
@@ -103,11 +120,13 @@ def time_command(argv: list[str], env: dict[str, str] | None = None) -> tuple[fl
 def measure(runs: int) -> dict[str, list[tuple[float, float]]]:
     samples: dict[str, list[tuple[float, float]]] = {"help": [], "client": [], "serve": []}
     port = free_port()
-    mock = subprocess.Popen(serve_argv(port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    mock = subprocess.Popen(serve_argv(port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=CHILD_ENV)
     try:
         wait_ready(mock, f"http://{HOST}:{port}/_mock/clock", 30.0)
         client = [COMMAND, "deliveries", "--mock-url", f"http://{HOST}:{port}"]
-        env = {**os.environ, "NO_COLOR": "1"}
+        env = {**CHILD_ENV, "NO_COLOR": "1"}
+        time_command([COMMAND, "--help"], env)  # warm-up: writes the bytecode of a checkout's modules
+        time_command(client, env)
         for _ in range(runs):  # interleaved, so a burst of load elsewhere hits every figure alike
             samples["help"].append(time_command([COMMAND, "--help"], env))
             samples["client"].append(time_command(client, env))
@@ -121,7 +140,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--json", action="store_true", help="Print the figures as one JSON object.")
+    parser.add_argument("--command", default=None, help="The askara-mock console script to time "
+                        "(default: the one beside this interpreter).")
     args = parser.parse_args()
+    if args.command:
+        global COMMAND
+        COMMAND = args.command
     load = os.getloadavg()[0]
     samples = measure(max(1, args.runs))
     walls = {name: [wall for wall, _ in values] for name, values in samples.items()}
@@ -129,10 +153,10 @@ def main() -> None:
     medians = {name: statistics.median(values) for name, values in walls.items()}
     cpu_medians = {name: statistics.median(values) for name, values in cpus.items()}
     if args.json:
-        print(json.dumps({"load": load, "runs": args.runs, "median_s": medians, "median_cpu_s": cpu_medians,
-                          "samples_s": walls, "samples_cpu_s": cpus}))
+        print(json.dumps({"command": COMMAND, "load": load, "runs": args.runs, "median_s": medians,
+                          "median_cpu_s": cpu_medians, "samples_s": walls, "samples_cpu_s": cpus}))
         return
-    print(f"askara-mock start-up, {args.runs} runs each, load {load:.2f}")
+    print(f"askara-mock start-up ({COMMAND}), {args.runs} runs each, load {load:.2f}")
     print(f"{'what':<8} {'median ms':>10} {'min ms':>8} {'max ms':>8} {'cpu ms':>8} {'goal ms':>8}")
     for name, values in walls.items():
         goal = GOALS[name]

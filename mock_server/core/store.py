@@ -26,7 +26,6 @@ sorted views rebuilt once at the end (one sort of n keys costs a fraction of n i
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from pathlib import Path
@@ -91,6 +90,8 @@ class SqliteBackend(Backend):
     """One table ``records(tbl, key, body)``; insertion order kept by rowid."""
 
     def __init__(self, path: str | Path) -> None:
+        import sqlite3  # here, not at the top: only ``--state`` needs it (~2 ms of every start-up)
+
         self.path = str(path)
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")

@@ -44,8 +44,11 @@ HELD_KEY = "webhook_held_event"
 def default_transport(webhook_ca: str | None = None) -> Transport:
     """The minimal keep-alive client (:mod:`._transports.http1`); why it, and its numbers: bench/README.md.
 
-    ``https`` receivers are checked against the system store plus ``webhook_ca`` (``serve --webhook-ca``)."""
-    return Http1Client(ssl_context=client_context(webhook_ca))
+    ``https`` receivers are checked against the system store plus ``webhook_ca`` (``serve --webhook-ca``).
+    Without ``webhook_ca`` the client loads the system store on its first ``https`` delivery: loading it
+    costs ~20 ms that a mock delivering to ``http`` receivers never needs (bench/README.md "Start-up");
+    a given ``webhook_ca`` is read now, so a bad file stops ``serve`` rather than a delivery."""
+    return Http1Client(ssl_context=client_context(webhook_ca) if webhook_ca else None)
 
 
 class WebhookSender:
