@@ -203,3 +203,20 @@ def test_table_versions_and_stamps() -> None:
     for key in "abc":
         bounded.put(key, {"id": key})
     assert "a" not in bounded and bounded.stamp("a") == 0 and bounded.version == 4
+
+
+def test_the_memo_holds_nothing_the_garbage_collector_walks(client: TestClient) -> None:
+    """Entries refer to the record by ``id`` and keep a flat tuple of strings and numbers: once a
+    collection has seen them (tuples are untracked lazily) not one is tracked, so 20 000 of them cost
+    the young collections nothing. A record or a dict in the entry keeps every one tracked."""
+    import gc
+
+    ctx = _ctx(client)
+    ctx.caches.served_documents.clear()
+    for doc in list(ctx.store.documents)[:10]:
+        domain.public_document(ctx, doc)
+    gc.collect()
+    entries = list(ctx.caches.served_documents.values())
+    assert len(entries) == 10
+    tracked = [e for e in entries if gc.is_tracked(e)]
+    assert not tracked, tracked[:1]

@@ -45,8 +45,9 @@ CLOSING_STATE = "askara_mock.closing"
 class Caches:
     """Memos that make reads cheap; each is a pure function of the store, so clearing is always safe."""
 
-    served_documents: OrderedDict[str, tuple[Record, int, dict[str, Any]]] = field(default_factory=OrderedDict)
-    """document uuid -> (record, store stamp, served form without its link); least recently served first."""
+    served_documents: OrderedDict[str, tuple[Any, ...]] = field(default_factory=OrderedDict)
+    """document uuid -> (``id`` of the record, store stamp, served values without the link); least recently
+    served first (``domain/documents.py``)."""
     list_bodies: dict[Any, Any] = field(default_factory=dict)
     """A collection's rendered body per (query, table version, link-expiry second)."""
     signed_urls: dict[tuple[str, str, int], str] = field(default_factory=dict)

@@ -148,44 +148,56 @@ def public_document(ctx: MockContext, doc: Record, *, expires_at: float | None =
     ``put``/``save``), so a list re-serves unchanged documents without rebuilding them; the link is
     always the one for now (``expires_at``, when a list fixed it once for all its items). Each call
     returns fresh dicts: callers (event transforms) may edit them.
+
+    A memo entry is one flat tuple of strings and numbers (the record's ``id``, its stamp, then
+    :func:`served_values`), which the garbage collector stops tracking the first time it sees it.
+    Paging 100 000 documents keeps 20 000 entries; as (record, stamp, nested dicts) they were
+    three quarters of what every young collection walked (bench/README.md "Big state", round 3).
     """
     expires = ctx.clock.now() + ctx.settings.pdf_url_ttl if expires_at is None else expires_at
     key = doc["uuid"]
     cache = ctx.caches.served_documents
     table = ctx.store.documents
     hit = cache.get(key)
-    if hit is not None and hit[0] is doc and hit[1] == table.stamp(key) and table.get(key) is doc:
-        base = hit[2]
+    if hit is not None and hit[0] == id(doc) and hit[1] == table.stamp(key) and table.get(key) is doc:
+        values = hit[2:]
         cache.move_to_end(key)
     else:
-        base = served_document(doc)
+        values = served_values(doc)
         if table.get(key) is doc:
-            cache[key] = (doc, table.stamp(key), base)
+            cache[key] = (id(doc), table.stamp(key), *values)
             cache.move_to_end(key)
             if len(cache) > SERVED_CACHE_LIMIT:
                 cache.popitem(last=False)
-    pdf = base["pdf"]
-    return {
-        **base,
-        "patient": dict(base["patient"]),
-        "pdf": {"url": signed_pdf_url(ctx, key, pdf["fileName"], expires), "fileName": pdf["fileName"]},
-    }
+    own = len(SERVED_FIELDS)
+    served = dict(zip(SERVED_FIELDS, values[:own], strict=True))
+    served["patient"] = dict(zip(EMBEDDED_PATIENT, values[own:], strict=True))
+    file_name = doc["pdf"]["fileName"]
+    served["pdf"] = {"url": signed_pdf_url(ctx, key, file_name, expires), "fileName": file_name}
+    return served
 
 
-def served_document(doc: Record) -> dict[str, Any]:
-    """The served form without its link (a placeholder keeps the key order)."""
+SERVED_FIELDS = ("uuid", "type", "state", "title", "patient", "pdf", "createdAt", "updatedAt", "validatedAt",
+                 "synchronized", "synchronizedAt", "lastError")  # fmt: skip
+"""The served form's keys, in the order they are served."""
+
+
+def served_values(doc: Record) -> tuple[Any, ...]:
+    """The values of :data:`SERVED_FIELDS` (``None`` where the patient and the link go), then those
+    of :data:`EMBEDDED_PATIENT`: everything of the served form but the link, as one flat tuple."""
     patient = doc["patient"]
-    return {
-        "uuid": doc["uuid"],
-        "type": doc["type"],
-        "state": doc["state"],
-        "title": doc.get("title"),
-        "patient": {k: patient.get(k) for k in EMBEDDED_PATIENT},
-        "pdf": {"url": None, "fileName": doc["pdf"]["fileName"]},
-        "createdAt": iso(doc["createdAt"]),
-        "updatedAt": iso(doc["updatedAt"]),
-        "validatedAt": iso_or_none(doc.get("validatedAt")),
-        "synchronized": bool(doc.get("synchronized")),
-        "synchronizedAt": iso_or_none(doc.get("synchronizedAt")),
-        "lastError": doc.get("lastError"),
-    }
+    return (
+        doc["uuid"],
+        doc["type"],
+        doc["state"],
+        doc.get("title"),
+        None,
+        None,
+        iso(doc["createdAt"]),
+        iso(doc["updatedAt"]),
+        iso_or_none(doc.get("validatedAt")),
+        bool(doc.get("synchronized")),
+        iso_or_none(doc.get("synchronizedAt")),
+        doc.get("lastError"),
+        *(patient.get(k) for k in EMBEDDED_PATIENT),
+    )
