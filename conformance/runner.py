@@ -29,7 +29,7 @@ from conformance.observation import Observation
 from conformance.run_warnings import RunWarnings, gather, journal_cursor
 from conformance.scenario import Scenario
 from conformance.steps import StepError, StepRuntime, run_step
-from conformance.target import TargetError, TargetProcess, is_listening, target_address
+from conformance.target import TargetError, TargetProcess, is_listening, refuse_if_taken, target_address
 from conformance.timeline import timeline as _timeline
 from conformance.verdict import EXIT_FAILED, EXIT_NOT_RUN, EXIT_PASSED, nothing_judged, verdict_of  # noqa: F401 (re-exported)
 from conformance.waits import apply as apply_missed_waits
@@ -169,6 +169,8 @@ def run(config: RunConfig) -> RunResult:
                 def start_target() -> None:
                     if target is None or target.process is not None:
                         return
+                    if config.mode == "webhook":
+                        refuse_if_taken(config.target_url)
                     target.start()
                     if config.mode == "webhook":
                         target.wait_listening(

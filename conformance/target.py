@@ -36,6 +36,18 @@ def is_listening(host: str, port: int, timeout: float = 0.2) -> bool:
         return False
 
 
+def refuse_if_taken(url: str) -> None:
+    """Before starting the integration: something already answering on its port (an earlier run or a
+    dev server left running) would be judged in its place, every verdict about the wrong program."""
+    host, port = target_address(url)
+    if is_listening(host, port):
+        raise TargetError(
+            f"something already listens on {host}:{port} before the integration was started: the harness "
+            "would judge that program instead of --start's. Stop it (an earlier run or a dev server left "
+            "running?), or leave out --start to test what is running there."
+        )
+
+
 @dataclass
 class TargetProcess:
     """A started integration; ``stop()`` is safe to call more than once."""

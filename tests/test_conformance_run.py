@@ -70,6 +70,27 @@ def test_exit_2_when_the_start_command_exits_at_once(tmp_path: Path) -> None:
 
 
 @pytest.mark.e2e
+def test_exit_2_when_something_already_listens_where_start_would(tmp_path: Path) -> None:
+    """A program left running on the target's port would be judged instead of ``--start``'s: the harness
+    refuses before starting anything (the start command here would leave a file; it never runs)."""
+    import socket
+
+    marker = tmp_path / "started"
+    command = f"{sys.executable} -c \"import pathlib; pathlib.Path({str(marker)!r}).touch()\""
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        done = conformance_run(
+            "--target-url", f"http://127.0.0.1:{port}/webhook", "--start", command, "--scenario", "basics",
+            "--timeout", "20",
+        )  # fmt: skip
+    assert done.returncode == EXIT_NOT_RUN, done.stderr
+    assert f"something already listens on 127.0.0.1:{port} before the integration was started" in done.stdout
+    assert not marker.exists()
+
+
+@pytest.mark.e2e
 def test_exit_2_when_the_integration_never_listens(tmp_path: Path) -> None:
     port = free_port()
     command = f'{sys.executable} -c "import time; time.sleep(60)"'
