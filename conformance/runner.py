@@ -166,11 +166,11 @@ def run(config: RunConfig) -> RunResult:
                 if config.start:
                     target = TargetProcess(config.start, env)
 
-                def start_target() -> None:
+                def start_target(port_wait: float = 0.0) -> None:
                     if target is None or target.process is not None:
                         return
                     if config.mode == "webhook":
-                        refuse_if_taken(config.target_url)
+                        refuse_if_taken(config.target_url, port_wait)
                     target.start()
                     if config.mode == "webhook":
                         target.wait_listening(
@@ -192,7 +192,7 @@ def run(config: RunConfig) -> RunResult:
                         raise StepError("restart needs an integration the harness started (--start)")
                     target.stop(grace)
                     target.process = None
-                    start_target()
+                    start_target(port_wait=grace)
 
                 cursors = _Cursors()
                 _warm_up(config.scenarios)

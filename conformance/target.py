@@ -36,16 +36,21 @@ def is_listening(host: str, port: int, timeout: float = 0.2) -> bool:
         return False
 
 
-def refuse_if_taken(url: str) -> None:
+def refuse_if_taken(url: str, wait: float = 0.0) -> None:
     """Before starting the integration: something already answering on its port (an earlier run or a
-    dev server left running) would be judged in its place, every verdict about the wrong program."""
+    dev server left running) would be judged in its place, every verdict about the wrong program.
+    ``wait``: seconds to let a stopped one's port close first (a restart: children of the command
+    may still be finishing their SIGTERM)."""
     host, port = target_address(url)
-    if is_listening(host, port):
-        raise TargetError(
-            f"something already listens on {host}:{port} before the integration was started: the harness "
-            "would judge that program instead of --start's. Stop it (an earlier run or a dev server left "
-            "running?), or leave out --start to test what is running there."
-        )
+    deadline = time.monotonic() + wait
+    while is_listening(host, port):
+        if time.monotonic() >= deadline:
+            raise TargetError(
+                f"something already listens on {host}:{port} before the integration was started: the harness "
+                "would judge that program instead of --start's. Stop it (an earlier run or a dev server left "
+                "running?), or leave out --start to test what is running there."
+            )
+        time.sleep(0.05)
 
 
 @dataclass
