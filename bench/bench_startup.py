@@ -52,8 +52,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def serve_argv(port: int) -> list[str]:
-    return [COMMAND, "serve", "--host", HOST, "--port", str(port), "--files-port", str(free_port())]
+def start_serve(command: str, port: int) -> subprocess.Popen[bytes]:
+    """``command serve`` on ``port``, quiet, with bytecode (:data:`CHILD_ENV`)."""
+    return subprocess.Popen(serve_argv(command, port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=CHILD_ENV)  # fmt: skip
+
+
+def serve_argv(command: str, port: int) -> list[str]:
+    return [command, "serve", "--host", HOST, "--port", str(port), "--files-port", str(free_port())]
 
 
 def wait_ready(proc: subprocess.Popen[bytes], url: str, deadline: float) -> float:
@@ -95,11 +101,11 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
-def time_serve(deadline: float = 30.0) -> tuple[float, float]:
+def time_serve(command: str, deadline: float = 30.0) -> tuple[float, float]:
     """(wall seconds to the first 200, CPU seconds of the process)."""
     port = free_port()
     cpu, start = children_cpu(), time.perf_counter()
-    proc = subprocess.Popen(serve_argv(port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=CHILD_ENV)
+    proc = start_serve(command, port)
     try:
         ready = wait_ready(proc, f"http://{HOST}:{port}/_mock/clock", deadline) - start
     finally:
@@ -117,20 +123,20 @@ def time_command(argv: list[str], env: dict[str, str] | None = None) -> tuple[fl
     return elapsed, children_cpu() - cpu
 
 
-def measure(runs: int) -> dict[str, list[tuple[float, float]]]:
+def measure(runs: int, command: str = COMMAND) -> dict[str, list[tuple[float, float]]]:
     samples: dict[str, list[tuple[float, float]]] = {"help": [], "client": [], "serve": []}
     port = free_port()
-    mock = subprocess.Popen(serve_argv(port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=CHILD_ENV)
+    mock = start_serve(command, port)
     try:
         wait_ready(mock, f"http://{HOST}:{port}/_mock/clock", 30.0)
-        client = [COMMAND, "deliveries", "--mock-url", f"http://{HOST}:{port}"]
+        client = [command, "deliveries", "--mock-url", f"http://{HOST}:{port}"]
         env = {**CHILD_ENV, "NO_COLOR": "1"}
-        time_command([COMMAND, "--help"], env)  # warm-up: writes the bytecode of a checkout's modules
+        time_command([command, "--help"], env)  # warm-up: writes the bytecode of a checkout's modules
         time_command(client, env)
         for _ in range(runs):  # interleaved, so a burst of load elsewhere hits every figure alike
-            samples["help"].append(time_command([COMMAND, "--help"], env))
+            samples["help"].append(time_command([command, "--help"], env))
             samples["client"].append(time_command(client, env))
-            samples["serve"].append(time_serve())
+            samples["serve"].append(time_serve(command))
     finally:
         stop(mock)
     return samples
@@ -140,23 +146,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--json", action="store_true", help="Print the figures as one JSON object.")
-    parser.add_argument("--command", default=None, help="The askara-mock console script to time "
+    parser.add_argument("--command", default=COMMAND, help="The askara-mock console script to time "
                         "(default: the one beside this interpreter).")
     args = parser.parse_args()
-    if args.command:
-        global COMMAND
-        COMMAND = args.command
     load = os.getloadavg()[0]
-    samples = measure(max(1, args.runs))
+    samples = measure(max(1, args.runs), args.command)
     walls = {name: [wall for wall, _ in values] for name, values in samples.items()}
     cpus = {name: [cpu for _, cpu in values] for name, values in samples.items()}
     medians = {name: statistics.median(values) for name, values in walls.items()}
     cpu_medians = {name: statistics.median(values) for name, values in cpus.items()}
     if args.json:
-        print(json.dumps({"command": COMMAND, "load": load, "runs": args.runs, "median_s": medians,
+        print(json.dumps({"command": args.command, "load": load, "runs": args.runs, "median_s": medians,
                           "median_cpu_s": cpu_medians, "samples_s": walls, "samples_cpu_s": cpus}))
         return
-    print(f"askara-mock start-up ({COMMAND}), {args.runs} runs each, load {load:.2f}")
+    print(f"askara-mock start-up ({args.command}), {args.runs} runs each, load {load:.2f}")
     print(f"{'what':<8} {'median ms':>10} {'min ms':>8} {'max ms':>8} {'cpu ms':>8} {'goal ms':>8}")
     for name, values in walls.items():
         goal = GOALS[name]
